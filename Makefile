@@ -1,0 +1,39 @@
+# The two commands of the README:  `make run`  and  `make test`.  Both set everything up first.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test lint eval report bench browser
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# CPU build of torch (sentence-transformers backend); a plain `torch` would pull a multi-GB CUDA build.
+	$(BIN)/pip install -q "torch==2.13.0"
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Builds the index if it is missing or stale, then serves the web chat on http://127.0.0.1:7860
+run: setup
+	$(BIN)/python -m assistant ingest --quiet
+	$(BIN)/python app.py
+
+browser:
+	bash scripts/install-browser.sh
+
+test: setup browser
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check assistant evals tests app.py
+
+eval: setup
+	$(BIN)/python -m evals.run --mode all --output evals/out/run.json
+	$(BIN)/python -m evals.report evals/out/run.*.json
+
+bench: setup
+	$(BIN)/python -m evals.bench

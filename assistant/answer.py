@@ -1,0 +1,277 @@
+"""The default answerer: picks the sentences that answer, quotes them with numbered sources, flags
+disagreement between documents, and abstains when the evidence is weak."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .chunking import sentence_spans
+from .quantities import find_clock_times, find_durations, grades_label, has_number, parse_grades
+from .query import Query
+from .records import Answer, Citation, Hit
+from .retrieval import HybridRetriever
+from .segment import Segmenter
+from .settings import AnswerSettings
+
+TYPE_CUES: dict[str, re.Pattern[str]] = {
+    "time": re.compile(r"\d{1,2}\s*[:：]\s*\d{2}|[一二三四五六七八九十\d]+点|\d+月|\d+日|\d{4}年|[_x]+年|星期|"
+                       r"周[一二三四五六日]|每[周月]|学期|寒暑假|节假日|学年"),
+    "who": re.compile(r"组长|负责|牵头|校长|局长|主任|书记|成员|领导小组|教育局|教体局|教科局|委员会|办公室|工作室|家委会|老师|教师"),
+    "yesno": re.compile(r"不得|严禁|禁止|不允许|不能|不准|杜绝|不要|可以|允许|应当|应该|必须|鼓励|提倡|确保|不布置|不留|不设置"),
+    "list": re.compile(r"[、；;]|一是|二是|等"),
+    "definition": re.compile(r"即|就是|是指|指的是|：|:|是"),
+}
+_CLAUSE = re.compile(r"[^，,；;：:]+[，,；;：:]?")
+MAX_QUOTE = 110
+
+
+@dataclass
+class Sentence:
+    hit: Hit
+    rank: int
+    start: int
+    end: int
+    text: str
+    relevance: float = 0.0
+    type_ok: bool = False
+    grade_fit: float = 0.5
+    score: float = 0.0
+    values: list[float] = field(default_factory=list)
+
+
+class ExtractiveAnswerer:
+    """Grounded answers from the retrieved chunks only; no model is needed."""
+
+    def __init__(self, retriever: HybridRetriever, segmenter: Segmenter, settings: AnswerSettings):
+        self.retriever = retriever
+        self.segmenter = segmenter
+        self.settings = settings
+
+    # ------------------------------------------------------------------ scoring
+
+    def sentences(self, query: Query, hits: list[Hit], depth: int = 6) -> list[Sentence]:
+        out: list[Sentence] = []
+        top = hits[0].score if hits else 1.0
+        seen: set[str] = set()
+        for rank, hit in enumerate(hits[:depth]):
+            chunk = hit.chunk
+            context = set(self.segmenter.tokens(f"{chunk.title} {chunk.section}"))
+            pos = 0
+            for line in chunk.text.split("\n"):
+                for s, e in sentence_spans(line, pos, 400):
+                    text = chunk.text[s:e].strip()
+                    if len(text) < 4 or text in seen:
+                        continue
+                    seen.add(text)
+                    tokens = set(self.segmenter.tokens(text))
+                    sentence = Sentence(hit, rank, s, e, text)
+                    own = self.retriever.coverage(query.tokens, tokens)
+                    ctx = self.retriever.coverage(query.tokens, tokens | context)
+                    sentence.relevance = 0.65 * own + 0.35 * ctx
+                    sentence.type_ok = self._type_ok(_value_kind(query), text)
+                    sentence.values = self._values_for(query, text) if query.qtype == "duration" else []
+                    sentence.grade_fit = self._grade_fit(query, text, chunk.grades)
+                    prior = hit.score / top if top else 0.0
+                    sentence.score = (0.5 * sentence.relevance + 0.2 * float(sentence.type_ok)
+                                      + 0.15 * sentence.grade_fit + 0.15 * prior)
+                    out.append(sentence)
+                pos += len(line) + 1
+        return sorted(out, key=lambda s: -s.score)
+
+    @staticmethod
+    def _type_ok(qtype: str, text: str) -> bool:
+        if qtype == "duration":
+            return bool(find_durations(text))
+        if qtype == "clock":
+            return bool(find_clock_times(text))
+        if qtype == "time":
+            return bool(find_clock_times(text) or TYPE_CUES["time"].search(text))
+        if qtype == "number":
+            return has_number(text)
+        cue = TYPE_CUES.get(qtype)
+        return bool(cue.search(text)) if cue else True
+
+    @staticmethod
+    def _grade_fit(query: Query, text: str, chunk_grades: list[int]) -> float:
+        if not query.grades:
+            return 0.5
+        grades = parse_grades(text) or set(chunk_grades)
+        if not grades:
+            return 0.5
+        return 1.0 if grades & query.grades else 0.0
+
+    @staticmethod
+    def _values_for(query: Query, text: str) -> list[float]:
+        """Durations in `text` that apply to the asked grades (clause by clause; a clause inherits grades)."""
+        values = []
+        current: set[int] = set()
+        for clause in _CLAUSE.findall(text):
+            grades = parse_grades(clause)
+            if grades:
+                current = grades
+            for d in find_durations(clause):
+                if not query.grades or not current or current & query.grades:
+                    if query.grades and not current:
+                        continue  # a value with no grade attached cannot be matched to the asked grade
+                    values.append(d.minutes)
+        return values
+
+    def evidence(self, query: Query, hits: list[Hit], best: Sentence | None) -> float:
+        """Monotonic 0–1 relevance of the best evidence: term coverage of the best chunk, damped when the
+        question asks for a value (time, duration, number) that the best sentence does not contain."""
+        if not hits or best is None:
+            return 0.0
+        cover = max(self.retriever.coverage(query.tokens, set(h.chunk.tokens)) for h in hits[:3])
+        score = 0.5 * cover + 0.5 * best.relevance
+        if query.qtype in ("duration", "time", "number") and not best.type_ok:
+            # The question wants a value and the best sentence has none: never guess one.
+            score *= 0.5
+        return score
+
+    # ------------------------------------------------------------------ composing
+
+    def answer(self, query: Query, hits: list[Hit]) -> Answer:
+        if query.out_of_scope:
+            return self._abstain(query, hits, f"资料只涉及义务教育阶段（小学一至六年级、初中七至九年级），"
+                                              f"没有关于“{query.out_of_scope}”的规定。")
+        if query.unknown_places:
+            names = "、".join(query.unknown_places)
+            return self._abstain(query, hits, f"资料中没有找到关于“{names}”的文件，无法回答该地/该校的具体规定。")
+        if not query.tokens:
+            return self._abstain(query, hits, "资料中没有找到与这个问题相关的内容。")
+        sentences = self.sentences(query, hits)
+        best = sentences[0] if sentences else None
+        evidence = self.evidence(query, hits, best)
+        if best is None or evidence < self.settings.abstain_below:
+            answer = self._abstain(query, hits, "资料中没有找到能回答这个问题的规定。")
+            answer.evidence_score = evidence
+            return answer
+        if query.qtype == "duration" and query.grades:
+            answer = self._duration_answer(query, sentences)
+            if answer is not None:
+                answer.hits, answer.evidence_score = hits, evidence
+                return answer
+        chosen = [best]
+        if len(best.text) < 30 or best.text.endswith(("：", ":")):
+            follow = self._next_sentence(best, sentences)
+            if follow:
+                chosen.append(follow)
+        citations = [self._cite(1, chosen)]
+        second = next((s for s in sentences[1:6] if s.hit.chunk.doc_id != best.hit.chunk.doc_id
+                       and s.score >= 0.92 * best.score and s.type_ok and s.text not in best.text), None)
+        lines = [f"根据《{best.hit.chunk.title}》：「{citations[0].quote}」[1]"]
+        if second:
+            citations.append(self._cite(2, [second]))
+            lines.append(f"另据《{second.hit.chunk.title}》：「{citations[1].quote}」[2]")
+        text = self._fit("\n".join(lines))
+        return Answer(question=query.original, text=text, citations=citations, hits=hits, evidence_score=evidence,
+                      rewritten=query.text if query.rewritten_from_history else "", notice=query.notice)
+
+    def _duration_answer(self, query: Query, sentences: list[Sentence]) -> Answer | None:
+        """Group grade-matched durations by value; more than one value across documents = a conflict."""
+        floor = max(0.25, sentences[0].relevance * 0.6)
+        by_value: dict[float, list[Sentence]] = {}
+        for s in sentences:
+            if s.values and s.relevance >= floor and s.grade_fit > 0:
+                value = s.values[0]
+                group = by_value.setdefault(value, [])
+                if all(g.hit.chunk.doc_id != s.hit.chunk.doc_id for g in group):
+                    group.append(s)
+        if not by_value:
+            return None
+        groups = sorted(by_value.items(), key=lambda kv: (-len(kv[1]), -max(s.score for s in kv[1])))
+        docs_per_value = {v: {s.hit.chunk.doc_id for s in g} for v, g in groups}
+        grade = grades_label(query.grades)
+        citations: list[Citation] = []
+        if len(groups) == 1:
+            value, group = groups[0]
+            lines = [f"{grade}：资料中的规定是不超过{_label(value)}。"]
+            for s in group[:3]:
+                c = self._cite(len(citations) + 1, [s])
+                citations.append(c)
+                lines.append(f"《{s.hit.chunk.title}》：「{c.quote}」[{c.number}]")
+            return Answer(question=query.original, text=self._fit("\n".join(lines)), citations=citations,
+                          rewritten=query.text if query.rewritten_from_history else "", notice=query.notice)
+        lines = [f"{grade}的书面作业时长，各文件规定不一致："]
+        conflicts = []
+        budget = self.settings.max_citations
+        for value, group in groups:
+            for s in group[: max(1, budget // len(groups))]:
+                if len(citations) >= budget:
+                    break
+                c = self._cite(len(citations) + 1, [s])
+                citations.append(c)
+                lines.append(f"· {_label(value)}：《{s.hit.chunk.title}》「{c.quote}」[{c.number}]")
+            conflicts.append(f"{_label(value)}：" + "、".join(sorted(docs_per_value[value])))
+        lines.append("学校之间规定不同，请以孩子所在学校的规定为准。")
+        return Answer(question=query.original, text=self._fit("\n".join(lines)), citations=citations,
+                      conflicts=conflicts, rewritten=query.text if query.rewritten_from_history else "",
+                      notice=query.notice)
+
+    def _next_sentence(self, sentence: Sentence, pool: list[Sentence]) -> Sentence | None:
+        after = [s for s in pool if s.hit is sentence.hit and s.start >= sentence.end]
+        return min(after, key=lambda s: s.start) if after else None
+
+    def _cite(self, number: int, sentences: list[Sentence]) -> Citation:
+        first, last = sentences[0], sentences[-1]
+        chunk = first.hit.chunk
+        start, end = first.start, last.end
+        quote = chunk.text[start:end].strip()
+        if len(quote) > MAX_QUOTE:
+            start, quote = self._window(chunk.text, start, end, first)
+        return Citation(number=number, doc_id=chunk.doc_id, title=chunk.title, issuer=chunk.issuer,
+                        level=chunk.level, section=chunk.section, quote=quote, chunk_id=chunk.id,
+                        text=chunk.text, quote_start=chunk.text.find(quote))
+
+    def _window(self, text: str, start: int, end: int, sentence: Sentence) -> tuple[int, str]:
+        """A verbatim run of clauses around the value the question asks about, at most MAX_QUOTE long."""
+        span = text[start:end]
+        clauses = [(m.start(), m.end()) for m in _CLAUSE.finditer(span) if m.end() > m.start()]
+        if not clauses:
+            return start, span[:MAX_QUOTE]
+        key = 0
+        for i, (s, e) in enumerate(clauses):
+            piece = span[s:e]
+            if find_durations(piece) or re.search(r"\d", piece):
+                key = i
+                break
+        lo, hi = key, key
+        while True:
+            grown = False
+            if lo > 0 and clauses[hi][1] - clauses[lo - 1][0] <= MAX_QUOTE:
+                lo -= 1
+                grown = True
+            if hi < len(clauses) - 1 and clauses[hi + 1][1] - clauses[lo][0] <= MAX_QUOTE:
+                hi += 1
+                grown = True
+            if not grown:
+                break
+        s, e = clauses[lo][0], clauses[hi][1]
+        return start + s, span[s:e].strip()
+
+    def _fit(self, text: str) -> str:
+        limit = self.settings.max_chars
+        return text if len(text) <= limit else text[: limit - 1] + "…"
+
+    def _abstain(self, query: Query, hits: list[Hit], reason: str) -> Answer:
+        text = reason
+        if hits:
+            text += "以下是资料中最接近的段落，仅供参考。"
+        return Answer(question=query.original, text=text, abstained=True, hits=hits,
+                      rewritten=query.text if query.rewritten_from_history else "", notice=query.notice)
+
+
+def _value_kind(query: Query) -> str:
+    """'几点' asks for a clock time, not just any date-like word."""
+    if query.qtype == "time" and re.search(r"几点|几时几分|什么时间结束|什么时间开始", query.text):
+        return "clock"
+    return query.qtype
+
+
+def _label(minutes: float) -> str:
+    if minutes == 30:
+        return "半小时（30分钟）"
+    if minutes % 60 == 0:
+        return f"{int(minutes // 60)}小时（{int(minutes)}分钟）"
+    return f"{int(minutes)}分钟"

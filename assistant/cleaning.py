@@ -1,0 +1,97 @@
+"""Generic repair of scraped web text: boilerplate, page-break markers, teasers, editor artefacts."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Site chrome of document-sharing and government sites; each pattern removes only the matched span.
+_BOILERPLATE = [
+    re.compile(r"《[^》\n]{0,120}》由会员分享[,，]?可在线阅读[^\n]*?请在[^\n]{0,30}?上搜索[。.]?"),
+    re.compile(r"由会员分享[,，]?可在线阅读[^\n]*?(?:上搜索[。.]?|$)"),
+    re.compile(r"^\s*更新日期[:：][^\n]*$", re.M),
+    re.compile(r"^\s*(?:发布时间|发布日期|来源|浏览次数|点击数|游览|浏览)[:：][^\n]{0,80}$", re.M),
+    re.compile(r"^\s*(?:上一篇|下一篇|返回顶部|打印本页|关闭窗口|【打印】|【关闭】)[^\n]{0,80}$", re.M),
+]
+_ARTEFACTS = [
+    re.compile(r"\[bookmark:[^\]]*\]"),
+    re.compile(r"\[(?:pagebreak|page break)\]", re.I),
+]
+_CJK = r"[\u3400-\u9fff]"
+# Anti-copy noise that sites put between two Chinese characters: 学生的.作业, 的\'思考, 训练的`目的.
+_INTRA_WORD_NOISE = re.compile(rf"(?<={_CJK})(?:\\'|`|\.(?!\d))(?={_CJK})")
+_PAGE_MARKER = re.compile(r"^(\d{1,3})、")
+_TERMINAL = tuple("。！？；!?;：:”」』）)…")
+_INLINE_HEADING = re.compile(r"(?<=[。！？])(?=(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[)）])\S)")
+_TEASER_END = re.compile(r"(?:\.{3,}|…+)\s*$")
+_SPACES = re.compile(r"[ \t\u3000\xa0]+")
+
+
+def clean_text(raw: str) -> str:
+    """Return readable text with site noise removed; used for quoting and for chunk offsets."""
+    text = unicodedata.normalize("NFC", raw)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = re.sub(r"[\u200b-\u200f\ufeff\u2028\u2029]", "", text)
+    for pattern in _BOILERPLATE + _ARTEFACTS:
+        text = pattern.sub("", text)
+    text = _INTRA_WORD_NOISE.sub("", text)
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    lines = [_strip_line_markup(line) for line in lines]
+    lines = [line for line in lines if line]
+    lines = _drop_teasers(lines)
+    lines = _repair_page_breaks(lines)
+    lines = [part for line in lines for part in _INLINE_HEADING.split(line) if part]
+    return "\n".join(lines)
+
+
+def _strip_line_markup(line: str) -> str:
+    # ">一、" quote markers and "?" left where an emoji bullet could not be encoded.
+    return re.sub(r"^(?:>\s*)+|^\?(?=\S)", "", line).strip()
+
+
+def _drop_teasers(lines: list[str]) -> list[str]:
+    """Drop lines ending in '...' whose text reappears just below (list-page summaries)."""
+    kept = []
+    for i, line in enumerate(lines):
+        if _TEASER_END.search(line):
+            body = _squash(_TEASER_END.sub("", line))
+            following = _squash("".join(lines[i + 1 : i + 40]))
+            probe = body[-24:] if len(body) >= 24 else body
+            if probe and probe in following:
+                continue
+        kept.append(line)
+    return kept
+
+
+def _repair_page_breaks(lines: list[str]) -> list[str]:
+    """Undo 'N、' page numbers that a converter put at the start of each page, mid-sentence.
+
+    They are told apart from a real numbered list by running 1, 2, 3… over the whole
+    document with no restart, mostly right after a line that stops mid-sentence.
+    """
+    marked = [(i, int(m.group(1))) for i, line in enumerate(lines) if (m := _PAGE_MARKER.match(line))]
+    numbers = [n for _, n in marked]
+    if len(marked) < 3 or numbers != list(range(1, len(numbers) + 1)):
+        return lines
+    cut = [i for i, n in marked if n > 1 and i > 0 and not lines[i - 1].endswith(_TERMINAL)]
+    if len(cut) < 0.5 * (len(marked) - 1):
+        return lines
+    out: list[str] = []
+    marker_lines = {i for i, _ in marked}
+    for i, line in enumerate(lines):
+        if i in marker_lines:
+            line = _PAGE_MARKER.sub("", line, count=1)
+            if out and not out[-1].endswith(_TERMINAL):
+                out[-1] += line
+                continue
+        out.append(line)
+    return out
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def normalize_for_match(text: str) -> str:
+    """Full-width → half-width and lower case, for matching only (never for quoting)."""
+    return unicodedata.normalize("NFKC", text).lower()

@@ -1,0 +1,167 @@
+"""Command line: `python -m assistant ingest | sources | ask`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from .errors import AssistantError
+
+
+def _settings():
+    from .settings import Settings
+
+    return Settings()
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from tqdm import tqdm
+
+    from .service import Assistant
+
+    console = Console(stderr=True)
+    assistant = Assistant(_settings())
+    bar = tqdm(total=1, unit="字", unit_scale=True, desc="建立索引", file=sys.stderr, disable=args.quiet)
+
+    def progress(done: int, total: int, doc_id: str) -> None:
+        bar.total = total
+        bar.n = done
+        bar.set_postfix_str(doc_id[:24])
+        bar.refresh()
+
+    paths = [Path(p).resolve() for p in args.paths] if args.paths else None
+    if paths:
+        missing = [str(p) for p in paths if not p.is_file()]
+        if missing:
+            console.print(f"找不到文件：{'、'.join(missing)}")
+            return 2
+    report = assistant.store.ingest(paths=paths, rebuild=args.rebuild, progress=progress)
+    bar.close()
+    for line in report.rejected:
+        console.print(line, markup=False)
+    if report.rebuilt:
+        console.print(report.rebuilt)
+    print(report.summary())
+    return 0
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    from .index import IndexStore
+    from .segment import Segmenter
+
+    settings = _settings()
+
+    class _NoEmbedder:  # listing needs no model; only the recorded metadata
+        name = ""
+
+    store = IndexStore(settings, _NoEmbedder(), Segmenter())  # type: ignore[arg-type]
+    meta = store.read_meta()
+    if meta is None:
+        print("还没有建立索引。请先运行：python -m assistant ingest", file=sys.stderr)
+        return 1
+    docs = [
+        {k: d[k] for k in ("id", "title", "issuer", "level", "region", "year", "doc_type", "source", "chunks",
+                            "indexed_at")}
+        for d in meta["documents"]
+    ]
+    if args.json:
+        print(json.dumps({"documents": docs, "generation": meta["generation"], "created": meta["created"]},
+                         ensure_ascii=False, indent=1))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    from .records import LEVEL_NAMES
+
+    table = Table(title=f"已索引文档 {len(docs)} 篇（{meta['created']}）")
+    for col in ("编号", "标题", "发布单位", "级别", "地区", "年份", "分块"):
+        table.add_column(col)
+    for d in docs:
+        table.add_row(d["id"], d["title"], d["issuer"], LEVEL_NAMES.get(d["level"], d["level"]), d["region"] or "",
+                      str(d["year"] or ""), str(d["chunks"]))
+    Console(width=200).print(table)
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from .service import Assistant
+
+    started = time.perf_counter()
+    question = " ".join(args.question)
+    assistant = Assistant(_settings())
+    built = assistant.ensure_index()
+    if built is not None:
+        print(f"（首次使用，已建立索引：{built.summary()}）", file=sys.stderr)
+    answer = assistant.ask(question, history=args.history or None, mode=args.mode)
+    if args.json:
+        payload = answer.to_json()
+        payload["cold_start_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        print(json.dumps(payload, ensure_ascii=False, indent=1))
+        return 0
+    print(answer.text)
+    if answer.notice:
+        print(f"（{answer.notice}）")
+    if answer.rewritten:
+        print(f"（按上文理解为：{answer.rewritten}）")
+    if answer.citations:
+        print("\n出处：")
+        for c in answer.citations:
+            print(f"[{c.number}] 《{c.title}》 {c.issuer} · {c.section or '正文'}  〔{c.chunk_id}〕")
+            print(f"    「{c.quote}」")
+    elif answer.abstained and answer.hits:
+        print("\n最接近的段落：")
+        for h in answer.hits[:3]:
+            print(f"- 《{h.chunk.title}》 {h.chunk.section or '正文'}：{h.chunk.text[:80]}…")
+    if args.explain:
+        print("\n检索过程（关键词排名 / 匹配词 / 向量排名 / 相似度 / 融合分）：")
+        for n, h in enumerate(answer.hits, start=1):
+            bm = f"#{h.bm25_rank}" if h.bm25_rank else "—"
+            dn = f"#{h.dense_rank} {h.dense_score:.3f}" if h.dense_rank else "—"
+            terms = "、".join(h.matched_terms[:6]) or "—"
+            boosts = f" [{'，'.join(h.boosts)}]" if h.boosts else ""
+            print(f"{n:2d}. {h.chunk.id:38s} 关键词 {bm:>4s} ({terms}) 向量 {dn:>10s} 融合 {h.score:.4f}{boosts}")
+        print(f"证据分 {answer.evidence_score:.3f}（低于 {assistant.settings.answer.abstain_below} 时不作答）")
+    print(f"\n（用时 {answer.latency_ms:.0f} 毫秒）", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m assistant", description="“双减”政策问答助手")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("ingest", help="把 corpus/ 中的文档建立或更新为索引（增量）")
+    p.add_argument("paths", nargs="*", help="只加入/更新这些文件（默认：整个 corpus/ 目录）")
+    p.add_argument("--rebuild", action="store_true", help="忽略已有索引，全部重建")
+    p.add_argument("--quiet", action="store_true", help="不显示进度条")
+    p.set_defaults(func=cmd_ingest)
+    p = sub.add_parser("sources", help="列出已索引的文档")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_sources)
+    p = sub.add_parser("ask", help="提一个问题")
+    p.add_argument("question", nargs="+")
+    p.add_argument("--json", action="store_true", help="输出 JSON")
+    p.add_argument("--explain", action="store_true", help="显示每个候选段落的检索得分")
+    p.add_argument("--history", action="append", help="之前的提问（可重复，按时间顺序），用于追问")
+    p.add_argument("--mode", choices=["bm25", "dense", "hybrid", "hybrid_qu"], default=None)
+    p.set_defaults(func=cmd_ask)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=os.environ.get("ASSISTANT_LOG_LEVEL", "WARNING"))
+    for noisy in ("bm25s", "chromadb", "httpx", "jieba"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except AssistantError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("已中断；原有索引保持不变。", file=sys.stderr)
+        return 130

@@ -1,0 +1,104 @@
+"""Read source files of any supported kind into Unicode text, or reject them with one clear reason."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from charset_normalizer import from_bytes
+
+from .errors import SourceRejected
+
+SUPPORTED = {".txt", ".md", ".text", ".html", ".htm", ".docx", ".pdf"}
+
+
+def read_source(path: Path, max_mb: float = 20.0) -> str:
+    """Return the text of `path`; raise SourceRejected naming the file and the reason."""
+    name = path.name
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED:
+        raise SourceRejected(name, f"不支持的文件类型 {suffix or '（无扩展名）'}，支持 txt、html、docx、pdf")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceRejected(name, f"无法读取文件（{exc.strerror or exc}）") from exc
+    if not data.strip():
+        raise SourceRejected(name, "文件是空的")
+    if len(data) > max_mb * 1024 * 1024:
+        raise SourceRejected(name, f"文件超过 {max_mb:g} MB")
+    if suffix == ".docx":
+        text = _docx_text(name, data)
+    elif suffix == ".pdf":
+        text = _pdf_text(name, data)
+    else:
+        text = _decode(name, data)
+        if suffix in {".html", ".htm"} or _looks_like_html(text):
+            text = _html_text(text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
+    if not text.strip():
+        raise SourceRejected(name, "没有可提取的文字（可能是扫描件或空文档）")
+    return text
+
+
+def _decode(name: str, data: bytes) -> str:
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise SourceRejected(name, "看起来是二进制文件，不是文本")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(data).best()
+    if best is None:
+        raise SourceRejected(name, "无法识别文字编码（可能是二进制文件）")
+    text = str(best)
+    # A decode that is mostly control characters or replacement marks is binary in disguise.
+    bad = sum(1 for ch in text if (ord(ch) < 32 and ch not in "\n\r\t") or ch == "\ufffd")
+    if bad > max(5, len(text) // 50):
+        raise SourceRejected(name, "看起来是二进制文件，不是文本")
+    return text
+
+
+def _looks_like_html(text: str) -> bool:
+    head = text[:2000].lower()
+    return "<html" in head or "<!doctype html" in head
+
+
+def _html_text(markup: str) -> str:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(markup, "html.parser")
+    for tag in soup(["script", "style", "nav", "header", "footer", "noscript", "iframe"]):
+        tag.decompose()
+    blocks = []
+    for el in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "td", "div", "title"]):
+        if el.find(["p", "li", "div", "h1", "h2", "h3", "h4", "td"]):
+            continue  # only leaf blocks, so nested markup is not repeated
+        line = el.get_text(" ", strip=True)
+        if line:
+            blocks.append(line)
+    return "\n".join(blocks) if blocks else soup.get_text("\n", strip=True)
+
+
+def _docx_text(name: str, data: bytes) -> str:
+    try:
+        import docx
+
+        document = docx.Document(io.BytesIO(data))
+    except Exception as exc:  # python-docx raises several kinds for broken zips
+        raise SourceRejected(name, f"无法打开 Word 文档（{type(exc).__name__}）") from exc
+    lines = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            lines.append(" ".join(cell.text for cell in row.cells))
+    return "\n".join(lines)
+
+
+def _pdf_text(name: str, data: bytes) -> str:
+    try:
+        from pypdf import PdfReader
+
+        reader = PdfReader(io.BytesIO(data))
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except Exception as exc:  # pypdf raises many kinds for damaged files
+        raise SourceRejected(name, f"无法读取 PDF（{type(exc).__name__}）") from exc
+    return "\n".join(pages)

@@ -1,0 +1,166 @@
+"""Question understanding, offline: script conversion, grades, places, question type, follow-up rewriting."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from .quantities import OUT_OF_SCOPE, parse_grades
+from .segment import Segmenter, canonical
+
+QTYPES: list[tuple[str, re.Pattern[str]]] = [
+    ("time", re.compile(r"几点|什么时候|何时|哪天|几月|时间段|时段|什么时间(?!内)|多早|多晚|截止")),
+    ("duration", re.compile(r"多久|多长时间|多少时间|多长|几个小时|几小时|多少分钟|几分钟|时长|不超过多少|最多.*写")),
+    ("who", re.compile(r"谁|哪个部门|哪个单位|哪些部门|什么人|负责人|组长|牵头")),
+    ("number", re.compile(r"多少|几[次所个项名篇条节年天]|几成|百分之|比例|覆盖率|占比|数量|几")),
+    ("yesno", re.compile(r"能不能|能否|可不可以|可以吗|是否|允许|能.*吗|可以.*吗|要不要|会不会|必须|需不需要|有没有|吗[？?]?$")),
+    ("list", re.compile(r"哪些|有什么|有哪些|什么措施|怎么做|如何|怎样|做法|措施|包括|内容")),
+    ("definition", re.compile(r"是什么|什么是|什么意思|指什么|含义|是指|啥是")),
+]
+_FOLLOWUP = re.compile(r"^(?:那|那么|那如果|如果是|还有|换成|要是)|呢[？?。！!]*$")
+_GRADE_WORDS = re.compile(
+    r"[一二三四五六七八九十1-9]\s*(?:至|到|-|、)?\s*[一二三四五六七八九1-9]?\s*年级|初[一二三]|初中|小学|高中|高[一二三]|低年级|高年级"
+)
+
+
+@dataclass
+class Catalog:
+    """What the index knows by name: aliases → document ids, and all text for 'is this place mentioned at all'."""
+
+    aliases: dict[str, set[str]] = field(default_factory=dict)
+    full_text: str = ""
+
+    def docs_named(self, text: str) -> tuple[set[str], list[str]]:
+        found: set[str] = set()
+        names: list[str] = []
+        for alias in sorted(self.aliases, key=len, reverse=True):
+            if alias in text and not any(alias in n for n in names):
+                found |= self.aliases[alias]
+                names.append(alias)
+        return found, names
+
+
+@dataclass
+class Query:
+    """A question as the retriever and answerer see it."""
+
+    original: str
+    text: str
+    tokens: list[str]
+    grades: set[int]
+    qtype: str
+    doc_ids: set[str] = field(default_factory=set)
+    place_names: list[str] = field(default_factory=list)
+    unknown_places: list[str] = field(default_factory=list)
+    out_of_scope: str = ""
+    rewritten_from_history: bool = False
+    notice: str = ""
+
+
+class QuestionProblem(Exception):
+    """The input is not a question we can search for; str(e) is the polite reply."""
+
+
+class QueryParser:
+    """Turns raw user text (+ earlier turns) into a Query; built once with the index's catalog."""
+
+    def __init__(self, segmenter: Segmenter, catalog: Catalog, max_chars: int = 500):
+        import opencc
+
+        self.segmenter = segmenter
+        self.catalog = catalog
+        self.max_chars = max_chars
+        self._t2s = opencc.OpenCC("t2s")
+
+    def simplify(self, text: str) -> str:
+        text = unicodedata.normalize("NFKC", text)
+        return self._t2s.convert(text)
+
+    def parse(self, question: str, history: list[str] | None = None, understand: bool = True) -> Query:
+        raw = (question or "").strip()
+        if not raw:
+            raise QuestionProblem("请输入您的问题，例如：“三年级每天的书面作业不超过多长时间？”")
+        notice = ""
+        if len(raw) > self.max_chars:
+            raw = raw[: self.max_chars]
+            notice = f"问题太长，只按前 {self.max_chars} 个字检索。"
+        if not re.search(r"[\u4e00-\u9fffA-Za-z0-9]", raw):
+            raise QuestionProblem("没能识别出文字内容，请用文字描述您的问题，例如：“课后服务几点结束？”")
+        text = self.simplify(raw) if understand else raw
+        rewritten = False
+        if understand and history:
+            text, rewritten = self.rewrite_followup(text, [self.simplify(h) for h in history if h and h.strip()])
+        grades = parse_grades(text) if understand else set()
+        out_of_scope = ""
+        if understand and (m := OUT_OF_SCOPE.search(text)) and _only_out_of_scope(text):
+            # "普通高中招生" is in the corpus; "高中生的作业" is not: only the latter is out of scope.
+            context = text[m.start(): m.end() + 2]
+            if context not in self.catalog.full_text:
+                out_of_scope = m.group(0)
+        doc_ids, names = self.catalog.docs_named(canonical(text)) if understand else (set(), [])
+        unknown = self.unknown_places(text, names) if understand else []
+        return Query(
+            original=question,
+            text=text,
+            tokens=self.segmenter.tokens(text),
+            grades=grades,
+            qtype=question_type(text),
+            doc_ids=doc_ids,
+            place_names=names,
+            unknown_places=unknown,
+            out_of_scope=out_of_scope,
+            rewritten_from_history=rewritten,
+            notice=notice,
+        )
+
+    def unknown_places(self, text: str, known_names: list[str]) -> list[str]:
+        """Places the question names (jieba 'ns' words) that appear nowhere in the corpus."""
+        unknown = []
+        corpus = self.catalog.full_text
+        for name in self.segmenter.place_names(text):
+            if any(name in k or k in name for k in known_names):
+                continue
+            core = re.sub(r"(?:省|自治区|市|区|县|镇)$", "", name)
+            if name in corpus or (len(core) >= 2 and core in corpus):
+                continue
+            unknown.append(name)
+        return unknown
+
+    def rewrite_followup(self, text: str, history: list[str]) -> tuple[str, bool]:
+        """'那五年级呢？' after '三年级作业多久？' → '五年级作业多久？' (rule-based, offline)."""
+        if not history:
+            return text, False
+        previous = history[-1]
+        if len(history) > 1:
+            previous, _ = self.rewrite_followup(previous, history[:-1])
+        stripped = re.sub(r"[？?。！!\s]+$", "", text)
+        if not (_FOLLOWUP.search(text) or len(stripped) <= 6):
+            return text, False
+        core = re.sub(r"^(?:那么|那如果|那|如果是|还有|换成|要是)", "", stripped)
+        core = re.sub(r"呢$", "", core).strip("，, ")
+        if not core:
+            return previous, True
+        new_grade = _GRADE_WORDS.search(core)
+        if new_grade and _GRADE_WORDS.search(previous):
+            return _GRADE_WORDS.sub(new_grade.group(0), previous, count=1), True
+        docs, _ = self.catalog.docs_named(canonical(core))
+        if new_grade or docs or self.segmenter.place_names(core):
+            base = previous
+            if not new_grade:  # a new place replaces the place the earlier question named
+                _, old_names = self.catalog.docs_named(canonical(previous))
+                for name in old_names + self.segmenter.place_names(previous):
+                    base = base.replace(name, "")
+            return f"{core}{base}", True
+        return f"{previous.rstrip('？?')}，{core}？", True
+
+
+def _only_out_of_scope(text: str) -> bool:
+    return not parse_grades(OUT_OF_SCOPE.sub("", text))
+
+
+def question_type(text: str) -> str:
+    for name, pattern in QTYPES:
+        if pattern.search(text):
+            return name
+    return "other"

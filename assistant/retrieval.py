@@ -1,0 +1,128 @@
+"""Hybrid retrieval: BM25 and dense candidates fused by reciprocal rank, then adjusted by what the question names."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document as LCDocument
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from .embeddings import Embedder
+from .index import LoadedIndex
+from .query import Query
+from .records import Hit
+from .settings import RetrievalSettings
+
+MODES = ("bm25", "dense", "hybrid", "hybrid_qu")
+
+
+class HybridRetriever:
+    """Ranks the chunks of one LoadedIndex for a Query; the one code path for CLI, web app and eval."""
+
+    def __init__(self, index: LoadedIndex, embedder: Embedder, settings: RetrievalSettings):
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings
+        df = Counter(t for c in index.chunks for t in set(c.tokens))
+        n = max(1, len(index.chunks))
+        self.idf = {t: math.log(1 + n / d) for t, d in df.items()}
+        self.max_idf = math.log(1 + n)
+        self._row = {c.id: i for i, c in enumerate(index.chunks)}
+
+    def term_weight(self, token: str) -> float:
+        """Rarer terms say more; unknown terms weigh the most (they can only lower coverage)."""
+        return self.idf.get(token, self.max_idf)
+
+    def search(self, query: Query, mode: str | None = None, k: int | None = None) -> list[Hit]:
+        mode = mode or self.settings.mode
+        if mode not in MODES:
+            raise ValueError(f"unknown retrieval mode {mode!r}; choose from {MODES}")
+        k = k or self.settings.top_k
+        depth = self.settings.candidates
+        hits: dict[str, Hit] = {}
+        chunks = self.index.chunks
+
+        if mode != "dense":
+            scores = self.index.keyword_scores(query.tokens)
+            order = np.argsort(-scores, kind="stable")[:depth]
+            qset = set(query.tokens)
+            for rank, row in enumerate(order, start=1):
+                if scores[row] <= 0:
+                    break
+                chunk = chunks[row]
+                hit = hits.setdefault(chunk.id, Hit(chunk=chunk))
+                hit.bm25_rank, hit.bm25_score = rank, float(scores[row])
+                hit.matched_terms = sorted(qset & set(chunk.tokens), key=lambda t: -self.term_weight(t))
+        if mode != "bm25":
+            vector = self.embedder.embed_query(query.text)
+            for rank, (chunk_id, similarity) in enumerate(self.index.dense_search(vector, depth), start=1):
+                chunk = self.index.by_id.get(chunk_id)
+                if chunk is None:
+                    continue
+                hit = hits.setdefault(chunk_id, Hit(chunk=chunk))
+                hit.dense_rank, hit.dense_score = rank, similarity
+                if not hit.matched_terms:
+                    hit.matched_terms = sorted(set(query.tokens) & set(chunk.tokens), key=lambda t: -self.term_weight(t))
+
+        rrf = self.settings.rrf_k
+        for hit in hits.values():
+            score = 0.0
+            if hit.bm25_rank is not None:
+                score += self.settings.bm25_weight / (rrf + hit.bm25_rank)
+            if hit.dense_rank is not None:
+                score += self.settings.dense_weight / (rrf + hit.dense_rank)
+            hit.score = score * (rrf + 1)  # 1.0 = ranked first by one retriever
+            if mode == "hybrid_qu":
+                self._adjust(hit, query)
+        ranked = sorted(hits.values(), key=lambda h: (-h.score, self._row[h.chunk.id]))
+        return ranked[:k]
+
+    def _adjust(self, hit: Hit, query: Query) -> None:
+        s = self.settings
+        if query.doc_ids:
+            if hit.chunk.doc_id in query.doc_ids:
+                hit.score *= 1 + s.place_boost
+                hit.boosts.append("地点/学校匹配")
+            else:
+                hit.score *= 1 / (1 + s.place_boost)
+        if query.grades and hit.chunk.grades:
+            overlap = query.grades & set(hit.chunk.grades)
+            if overlap:
+                # A chunk about exactly the asked grades beats one that merely includes them (小学 = 1–6).
+                hit.score *= 1 + s.grade_boost * len(overlap) / len(hit.chunk.grades) + s.grade_boost / 2
+                hit.boosts.append("年级匹配")
+            else:
+                hit.score *= s.grade_penalty
+                hit.boosts.append("年级不符")
+
+    def coverage(self, tokens: list[str], text_tokens: set[str]) -> float:
+        """IDF-weighted share of the question's terms that a text contains (0–1, higher = more relevant)."""
+        unique = list(dict.fromkeys(t for t in tokens if not t.startswith("⏱")))
+        if not unique:
+            return 0.0
+        total = sum(self.term_weight(t) for t in unique)
+        found = sum(self.term_weight(t) for t in unique if t in text_tokens)
+        return found / total if total else 0.0
+
+
+class PolicyRetriever(BaseRetriever):
+    """LangChain view of the assistant's retrieval (question understanding included)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    assistant: object
+    k: int = 10
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
+        hits = self.assistant.retrieve(query)[: self.k]  # type: ignore[attr-defined]
+        return [
+            LCDocument(
+                page_content=h.chunk.text,
+                metadata={"chunk_id": h.chunk.id, "doc_id": h.chunk.doc_id, "title": h.chunk.title,
+                          "issuer": h.chunk.issuer, "section": h.chunk.section, "score": h.score},
+            )
+            for h in hits
+        ]

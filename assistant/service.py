@@ -1,0 +1,188 @@
+"""The Assistant: builds models and opens the index once, then answers, searches and re-ingests."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .answer import ExtractiveAnswerer
+from .embeddings import Embedder, build_embedder
+from .errors import AssistantError, IndexMissing
+from .index import DocRecord, IndexStore, IngestReport, LoadedIndex
+from .query import Catalog, Query, QueryParser, QuestionProblem
+from .records import Answer, Hit
+from .retrieval import HybridRetriever
+from .segment import Segmenter
+from .settings import Settings, get_settings
+
+TOPICS: dict[str, list[str]] = {
+    "作业": ["作业"],
+    "课后服务": ["课后服务", "延时服务", "课后延时", "托管"],
+    "考试": ["考试", "测验", "排名", "统考"],
+    "校外培训": ["校外培训", "培训机构", "补课", "学科类"],
+    "睡眠/体育/手机": ["睡眠", "体育", "锻炼", "手机", "电子产品", "视力", "五项管理", "读物"],
+    "家校共育": ["家长", "家校", "家庭教育"],
+    "教师": ["教师", "老师", "教研", "备课"],
+}
+
+
+@dataclass
+class _Engine:
+    """Everything that depends on one index generation; swapped as a whole after a re-ingest."""
+
+    index: LoadedIndex
+    retriever: HybridRetriever
+    parser: QueryParser
+    answerer: ExtractiveAnswerer
+
+
+class Assistant:
+    """Library entry point. Build once per process (models load here), then call ask() many times."""
+
+    def __init__(self, settings: Settings | dict | None = None, *, embedder: Embedder | None = None,
+                 segmenter: Segmenter | None = None, store: IndexStore | None = None):
+        self.settings = get_settings(settings)
+        self.embedder = embedder or build_embedder(self.settings.embedding)
+        self.segmenter = segmenter or Segmenter()
+        self.store = store or IndexStore(self.settings, self.embedder, self.segmenter)
+        self._engine: _Engine | None = None
+        self._lock = threading.Lock()
+        self.llm = None
+        if self.settings.answer.llm_enabled:
+            from .llm import LLMAnswerer
+
+            self.llm = LLMAnswerer(self.settings.answer)
+
+    # ------------------------------------------------------------------ index
+
+    def ensure_index(self, progress: Callable[[int, int, str], None] | None = None) -> IngestReport | None:
+        """Build the index if there is none; returns the ingest report when it had to build."""
+        try:
+            self.engine()
+            return None
+        except IndexMissing:
+            report = self.store.ingest(progress=progress)
+            self._engine = None
+            self.engine()
+            return report
+
+    def ingest(self, progress: Callable[[int, int, str], None] | None = None, rebuild: bool = False,
+               paths: list | None = None) -> IngestReport:
+        """Re-ingest; queries keep using the old generation until the new one is complete."""
+        report = self.store.ingest(paths=paths, rebuild=rebuild, progress=progress)
+        fresh = self._build_engine(self.store.open())
+        with self._lock:
+            self._engine = fresh
+        return report
+
+    def engine(self) -> _Engine:
+        engine = self._engine
+        if engine is None:
+            with self._lock:
+                if self._engine is None:
+                    self._engine = self._build_engine(self.store.open())
+                engine = self._engine
+        return engine
+
+    def _build_engine(self, index: LoadedIndex) -> _Engine:
+        catalog = Catalog(full_text="\n".join(d.text + d.title + d.issuer + d.region for d in index.documents.values()))
+        names: list[str] = []
+        for doc in index.documents.values():
+            for alias in doc.aliases:
+                catalog.aliases.setdefault(alias, set()).add(doc.id)
+                names.append(alias)
+        self.segmenter.add_words(names)
+        retriever = HybridRetriever(index, self.embedder, self.settings.retrieval)
+        parser = QueryParser(self.segmenter, catalog, self.settings.answer.max_question_chars)
+        answerer = ExtractiveAnswerer(retriever, self.segmenter, self.settings.answer)
+        return _Engine(index, retriever, parser, answerer)
+
+    # ------------------------------------------------------------------ questions
+
+    def understand(self, question: str, history: list[str] | None = None, mode: str | None = None) -> Query:
+        mode = mode or self.settings.retrieval.mode
+        return self.engine().parser.parse(question, history, understand=(mode == "hybrid_qu"))
+
+    def retrieve(self, question: str, history: list[str] | None = None, mode: str | None = None) -> list[Hit]:
+        engine = self.engine()
+        query = self.understand(question, history, mode)
+        return engine.retriever.search(query, mode)
+
+    def ask(self, question: str, history: list[str] | None = None, mode: str | None = None) -> Answer:
+        """Answer one question (with earlier user turns for follow-ups). Never raises for bad input."""
+        started = time.perf_counter()
+        engine = self.engine()
+        try:
+            query = self.understand(question, history, mode)
+        except QuestionProblem as problem:
+            return Answer(question=question or "", text=str(problem), abstained=True,
+                          latency_ms=(time.perf_counter() - started) * 1000)
+        hits = engine.retriever.search(query, mode)
+        answer = engine.answerer.answer(query, hits)
+        if self.llm is not None and not answer.abstained:
+            answer = self.llm.rewrite(query, hits, answer)
+        answer.latency_ms = (time.perf_counter() - started) * 1000
+        return answer
+
+    # ------------------------------------------------------------------ teachers' lookup
+
+    def search(self, keywords: str, grades: set[int] | None = None, topic: str | None = None,
+               level: str | None = None, k: int = 20) -> list[Hit]:
+        """Keyword lookup with filters; ranking is the same hybrid retrieval the chat uses."""
+        engine = self.engine()
+        text = (keywords or "").strip()
+        if not text:
+            text = topic or ""
+        if not text:
+            return []
+        try:
+            query = engine.parser.parse(text)
+        except QuestionProblem:
+            return []
+        if grades:
+            query.grades = set(grades)
+        hits = engine.retriever.search(query, k=len(engine.index.chunks))
+        words = TOPICS.get(topic or "", [])
+        out = []
+        for hit in hits:
+            chunk = hit.chunk
+            if grades and chunk.grades and not (set(chunk.grades) & set(grades)):
+                continue
+            if level and chunk.level != level:
+                continue
+            if words and not any(w in chunk.text or w in chunk.section for w in words):
+                continue
+            if not hit.matched_terms and not _contains_any(chunk.text, text):
+                continue
+            out.append(hit)
+            if len(out) >= k:
+                break
+        return out
+
+    def documents(self) -> list[DocRecord]:
+        return list(self.engine().index.documents.values())
+
+    def document(self, doc_id: str) -> DocRecord:
+        docs = self.engine().index.documents
+        if doc_id not in docs:
+            raise AssistantError(f"没有编号为 {doc_id} 的文档")
+        return docs[doc_id]
+
+    def status(self) -> dict:
+        meta = self.store.read_meta()
+        if meta is None:
+            return {"indexed": False, "documents": 0, "chunks": 0}
+        return {"indexed": True, "generation": meta["generation"], "created": meta["created"],
+                "documents": len(meta["documents"]), "chunks": meta["chunk_count"], "embedding": meta["embedding"]}
+
+    def as_langchain_retriever(self, k: int = 10):
+        from .retrieval import PolicyRetriever
+
+        return PolicyRetriever(assistant=self, k=k)
+
+
+def _contains_any(text: str, query: str) -> bool:
+    return any(part and part in text for part in re.split(r"[\s,，、;；]+", query))
