@@ -7,7 +7,15 @@ import re
 from dataclasses import dataclass, field
 
 from .chunking import sentence_spans
-from .quantities import find_clock_times, find_durations, grades_label, has_number, parse_grades
+from .quantities import (
+    find_clock_times,
+    find_durations,
+    grades_label,
+    has_number,
+    is_other_grades,
+    other_grades,
+    parse_grades,
+)
 from .query import Query
 from .records import Answer, Citation, Hit
 from .retrieval import HybridRetriever
@@ -58,6 +66,7 @@ class ExtractiveAnswerer:
             chunk = hit.chunk
             context = set(self.segmenter.tokens(f"{chunk.title} {chunk.section}"))
             pos = 0
+            previous: set[str] = set()
             for line in chunk.text.split("\n"):
                 for s, e in sentence_spans(line, pos, 400):
                     text = chunk.text[s:e].strip()
@@ -66,7 +75,10 @@ class ExtractiveAnswerer:
                     seen.add(text)
                     tokens = set(self.segmenter.tokens(text))
                     sentence = Sentence(hit, rank, s, e, text)
-                    own = self.retriever.coverage(query.tokens, tokens)
+                    # A rule often names its topic one sentence earlier ("推行无作业日制度。每周三…").
+                    own = max(self.retriever.coverage(query.tokens, tokens),
+                              0.85 * self.retriever.coverage(query.tokens, tokens | previous))
+                    previous = tokens
                     ctx = self.retriever.coverage(query.tokens, tokens | context)
                     sentence.relevance = 0.65 * own + 0.35 * ctx
                     sentence.type_ok = self._type_ok(_value_kind(query), text)
@@ -108,6 +120,8 @@ class ExtractiveAnswerer:
         current: set[int] = set()
         for clause in _CLAUSE.findall(text):
             grades = parse_grades(clause)
+            if not grades and is_other_grades(clause):
+                grades = other_grades(current)
             if grades:
                 current = grades
             for d in find_durations(clause):

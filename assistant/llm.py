@@ -1,4 +1,4 @@
-"""Optional LLM answerer: rephrases from the retrieved passages only, kept only when every citation and quantity checks out."""
+"""Optional LLM answerer: phrases answers from the retrieved passages, kept only if citations and numbers check out."""
 
 from __future__ import annotations
 
@@ -6,6 +6,9 @@ import dataclasses
 import logging
 import re
 import unicodedata
+
+from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_openai import ChatOpenAI
 
 from .chunking import sentence_spans
 from .errors import AssistantError
@@ -43,6 +46,7 @@ _GRADE = re.compile(
     rf"{_G}(?:\s*(?:至|到|-|—|－|~|～|、|，|,|和|及|与)?\s*{_G})*\s*年级|初[一二三]|中小学|义务教育阶段|初中|小学"
 )
 _GENERIC_GRADES = {"中小学", "义务教育阶段", "初中", "小学"}
+_AMOUNT_BEFORE = set("多少快慢早好高低大小重轻些")
 _CN = "零〇一二两三四五六七八九十百千万"
 _DATE = re.compile(
     r"(?:(?P<y>\d{4}|[〇零一二三四五六七八九]{4})\s*年\s*)?(?P<m>\d{1,2}|[一二三四五六七八九十]{1,3})\s*月"
@@ -61,8 +65,6 @@ class LLMAnswerer:
     def __init__(self, settings: AnswerSettings, passages: int = MAX_PASSAGES):
         if not settings.llm_model:
             raise AssistantError("已开启 LLM 回答，但没有设置模型名（ASSISTANT_ANSWER_LLM_MODEL）。")
-        from langchain_openai import ChatOpenAI
-
         self.settings = settings
         self.passages = passages
         key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed"
@@ -84,7 +86,7 @@ class LLMAnswerer:
             return answer
         try:
             reply = self.complete(self.messages(query.text, chunks))
-        except Exception as exc:  # noqa: BLE001 - any client failure means: keep the extractive answer
+        except Exception as exc:  # any client failure (HTTP error, timeout, bad JSON) keeps the extractive answer
             log.info("LLM answer skipped: request failed (%s: %s)", type(exc).__name__, exc)
             return answer
         text = _clean(reply)
@@ -102,8 +104,6 @@ class LLMAnswerer:
     # ------------------------------------------------------------------ prompt
 
     def messages(self, question: str, chunks: list[Chunk]) -> list:
-        from langchain_core.messages import HumanMessage, SystemMessage
-
         blocks = []
         for n, chunk in enumerate(chunks, 1):
             head = f"《{chunk.title}》" + (f" {chunk.section}" if chunk.section else "")
@@ -178,25 +178,25 @@ def ungrounded(claim: str, sources: list[str], source_grades: set[int]) -> str |
     minutes = {d.minutes for s in sources for d in find_durations(s)}
     for d in find_durations(claim):
         taken.append((d.start, d.end))
-        if d.minutes not in minutes and d.text not in joined:
+        if d.minutes not in minutes:
             return d.text
 
-    clocks = {_clock_value(m) for s in sources for m in CLOCK.finditer(s) if _is_clock(m)}
+    clocks = {v for s in sources for m in CLOCK.finditer(s) if _is_clock(m) for v in _clock_values(m)}
     for m in CLOCK.finditer(claim):
         if not _is_clock(m) or not free(m.start(), m.end()):
             continue
         taken.append((m.start(), m.end()))
         token = m.group(0).strip()
-        if token in ("一点", "两点") and not m.group("part"):
+        if token == "一点" and m.start() > 0 and claim[m.start() - 1] in _AMOUNT_BEFORE:
             continue  # "多一点" is an amount, not a time of day
-        if _clock_value(m) not in clocks and token not in joined:
+        if not _clock_values(m) & clocks:
             return token
 
     for m in _DATE.finditer(claim):
         if not free(m.start(), m.end()):
             continue
         taken.append((m.start(), m.end()))
-        if m.group(0) not in joined and not any(_date_supported(m, s) for s in sources):
+        if not any(_date_supported(m, s) for s in sources):
             return m.group(0)
 
     for m in _GRADE.finditer(claim):
@@ -205,7 +205,7 @@ def ungrounded(claim: str, sources: list[str], source_grades: set[int]) -> str |
         taken.append((m.start(), m.end()))
         token = m.group(0)
         grades = parse_grades(token)
-        if token in joined or not grades:
+        if not grades or _verbatim(token, joined):
             continue
         ok = bool(grades & source_grades) if token in _GENERIC_GRADES else grades <= source_grades
         if not ok:
@@ -216,7 +216,7 @@ def ungrounded(claim: str, sources: list[str], source_grades: set[int]) -> str |
         if not free(m.start(), m.end()):
             continue
         taken.append((m.start(), m.end()))
-        if m.group(0) in joined:
+        if _verbatim(m.group(0), joined):
             continue
         if m.group("p"):
             value, unit = cn_to_int(m.group("p")), "%"
@@ -236,6 +236,11 @@ def ungrounded(claim: str, sources: list[str], source_grades: set[int]) -> str |
             continue
         return m.group(0).strip()
     return None
+
+
+def _verbatim(token: str, text: str) -> bool:
+    """`token` occurs in `text` and is not the tail of a longer number (三次 is not in 十三次)."""
+    return bool(re.search(rf"(?<![\d.{_CN}]){re.escape(token)}", text))
 
 
 def _values(text: str) -> set[tuple[float, str]]:
@@ -260,10 +265,11 @@ def _is_clock(m: re.Match[str]) -> bool:
     return bool(m.group("m") or "点" in m.group(0))
 
 
-def _clock_value(m: re.Match[str]) -> tuple[int, int] | None:
+def _clock_values(m: re.Match[str]) -> set[tuple[int, int]]:
+    """24-hour readings of a clock time: 下午5点半 → {(17, 30)}; 5:30 without 上午/下午 → {(5, 30), (17, 30)}."""
     hour = cn_to_int(m.group("h"))
-    if hour is None:
-        return None
+    if hour is None or hour > 24:
+        return set()
     if m.group("m"):
         minute = int(m.group("m"))
     elif m.group("half"):
@@ -272,11 +278,21 @@ def _clock_value(m: re.Match[str]) -> tuple[int, int] | None:
         minute = int(m.group("m2"))
     else:
         minute = 0
-    return hour % 12, minute
+    part = m.group("part")
+    if hour >= 12:
+        return {(hour % 24, minute)}
+    if part in ("下午", "晚上", "傍晚", "晚"):
+        return {(hour + 12, minute)}
+    if part:
+        return {(hour, minute)}
+    return {(hour, minute), (hour + 12, minute)}
 
 
 def _date_parts(m: re.Match[str]) -> tuple[int | None, int | None, int | None]:
-    return tuple(cn_to_int(m.group(k)) if m.group(k) else None for k in ("y", "m", "d"))  # type: ignore[return-value]
+    def part(key: str) -> int | None:
+        return cn_to_int(m.group(key)) if m.group(key) else None
+
+    return part("y"), part("m"), part("d")
 
 
 def _date_supported(claim: re.Match[str], source: str) -> bool:

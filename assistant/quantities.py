@@ -156,10 +156,21 @@ def parse_grades(text: str) -> set[int]:
         if generic & stage and not found & stage:
             found |= generic & stage
     if _OTHER.search(text) and found:
-        # "一二年级不布置…，其他年级…": the grades named are the exception; the rule is for the rest.
-        scope = JUNIOR if min(found) >= 7 else PRIMARY
-        found = set(scope) - found
+        # "一二年级不布置…，其他年级…": the text covers the named grades and the rest of their stage.
+        found |= set(other_grades(found))
     return {g for g in found if 1 <= g <= 9}
+
+
+def other_grades(named: set[int]) -> set[int]:
+    """'其他年级' after some grades were named: the rest of the same stage."""
+    if not named:
+        return set()
+    scope = JUNIOR if min(named) >= 7 else PRIMARY
+    return set(scope) - set(named)
+
+
+def is_other_grades(text: str) -> bool:
+    return bool(_OTHER.search(text))
 
 
 def _grades_of(m: re.Match[str], kind: str) -> set[int] | None:

@@ -1,0 +1,96 @@
+"""Write evals/REPORT.md and evals/modes.png from `evals.run` outputs: modes side by side, every failure listed.
+
+    python -m evals.report evals/out/run.*.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+COLUMNS = ["hit@1", "hit@3", "hit@5", "hit@10", "mrr", "answer_accuracy", "citation_accuracy",
+           "abstention_precision", "abstention_recall", "wrongly_abstained", "answered_unanswerable",
+           "latency_p50_ms", "latency_p95_ms"]
+ORDER = ["bm25", "dense", "hybrid", "hybrid_qu"]
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.3f}" if isinstance(value, float) and value <= 1 else str(value)
+
+
+def chart(runs: dict[str, dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    keys = ["hit@1", "hit@5", "mrr", "answer_accuracy", "citation_accuracy", "abstention_recall"]
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    width = 0.8 / max(1, len(runs))
+    for i, (mode, run) in enumerate(runs.items()):
+        values = [run["metrics"].get(k) or 0 for k in keys]
+        ax.bar([x + i * width for x in range(len(keys))], values, width, label=mode)
+    ax.set_xticks([x + width * (len(runs) - 1) / 2 for x in range(len(keys))], keys)
+    ax.set_ylim(0, 1.05)
+    ax.set_title("evals/qa.jsonl by retrieval mode")
+    ax.legend(loc="lower right")
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def report(runs: dict[str, dict]) -> str:
+    lines = ["# Eval report", "", f"Dataset: `{next(iter(runs.values()))['metrics'].get('dataset', '?')}` — "
+             f"{next(iter(runs.values()))['metrics']['questions']} questions. Regenerate: `make eval`.", "",
+             "![modes](modes.png)", "", "| mode | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
+    for mode, run in runs.items():
+        lines.append(f"| {mode} | " + " | ".join(_fmt(run["metrics"].get(c)) for c in COLUMNS) + " |")
+    main = runs.get("hybrid_qu") or next(iter(runs.values()))
+    lines += ["", f"## By kind ({main['metrics']['mode']})", "",
+              "| kind | n | hit@1 | hit@5 | answer | citation | abstained |", "|---|---|---|---|---|---|---|"]
+    for kind, m in main["metrics"]["by_kind"].items():
+        lines.append(f"| {kind} | {m['questions']} | {_fmt(m['hit@1'])} | {_fmt(m['hit@5'])} | "
+                     f"{_fmt(m['answer_accuracy'])} | {_fmt(m['citation_accuracy'])} | {m['abstained']} |")
+    lines += ["", f"## Failures ({main['metrics']['mode']})", ""]
+    for row in main["results"]:
+        j = row["judgement"]
+        problems = []
+        if j.get("answer_ok") is False:
+            problems.append("answer")
+        if j.get("citation_ok") is False:
+            problems.append("citation")
+        if j.get("hit@5") is False:
+            problems.append("retrieval@5")
+        if not j["answerable"] and not j["abstained"]:
+            problems.append("should abstain")
+        if j["answerable"] and j["abstained"]:
+            problems.append("wrongly abstained")
+        if problems:
+            answer = row["answer"].replace("\n", " ")[:220]
+            lines.append(f"- **{row['id']}** ({row['kind']}; {', '.join(problems)}) {row['question']}  \n  → {answer}")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("runs", nargs="+", type=Path)
+    parser.add_argument("--out", type=Path, default=HERE / "REPORT.md")
+    args = parser.parse_args(argv)
+    loaded = {}
+    for path in args.runs:
+        run = json.loads(path.read_text(encoding="utf-8"))
+        loaded[run["metrics"]["mode"]] = run
+    runs = {m: loaded[m] for m in ORDER if m in loaded} | {m: r for m, r in loaded.items() if m not in ORDER}
+    chart(runs, args.out.with_name("modes.png"))
+    args.out.write_text(report(runs), encoding="utf-8")
+    print(f"wrote {args.out} and {args.out.with_name('modes.png')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

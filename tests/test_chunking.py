@@ -1,0 +1,55 @@
+"""Chunks follow section headings and sentence ends and carry what a citation needs."""
+
+import pytest
+
+from assistant.chunking import chunk_document, heading_level
+from assistant.corpus import load_corpus
+from assistant.segment import Segmenter
+from assistant.settings import ChunkSettings
+from tests.conftest import CORPUS
+
+
+@pytest.fixture(scope="module")
+def chunks():
+    segmenter = Segmenter()
+    out = []
+    for doc in load_corpus(CORPUS).documents:
+        out.extend((doc, c) for c in chunk_document(doc, ChunkSettings(), segmenter))
+    return out
+
+
+def test_offsets_point_into_the_cleaned_document(chunks):
+    for doc, chunk in chunks:
+        assert doc.text[chunk.start : chunk.end] == chunk.text
+
+
+def test_chunks_never_end_mid_sentence(chunks):
+    for doc, chunk in chunks:
+        after = doc.text[chunk.end : chunk.end + 1]
+        assert chunk.end == len(doc.text) or after == "\n" or chunk.text[-1] in "。！？；!?;”」）)" or len(chunk.text) > 300
+
+
+def test_section_path_follows_heading_levels(chunks):
+    sections = {c.section for d, c in chunks if d.id == "furong-2021-plan"}
+    assert "二、具体实施 > 4.增效提质，标本兼治创新推进双减工作 > （2）全面压减作业总量和时长，减轻学生过重作业负担" in sections
+
+
+def test_grades_are_parsed_into_metadata(chunks):
+    rule = next(c for d, c in chunks if "三至六年级学生书面作业时间平均每天不超过1小时" in c.text)
+    assert {3, 4, 5, 6} <= set(rule.grades)
+    junior = next(c for d, c in chunks if "每天语数外三科书面作业总共完成时间不超过90分钟" in c.text)
+    assert set(junior.grades) == {7, 8, 9}  # from the issuer, 芙蓉初级中学
+
+
+def test_domain_terms_and_numbers_stay_findable(chunks):
+    tokens = {t for _, c in chunks for t in c.tokens}
+    for term in ("双减", "课后服务", "一科一辅", "五项管理", "无作业日", "90", "⏱60"):
+        assert term in tokens
+
+
+def test_placeholders_and_grade_lists_are_not_headings():
+    assert heading_level("20_年7月，_中央办公厅印发了意见") is None
+    assert heading_level("一、二年级不布置课外书面作业，三至六年级学生书面作业时间平均每天不超过1小时。") is None
+    assert heading_level("一、指导思想") == 1
+    assert heading_level("（二）实施细则") == 2
+    assert heading_level("⑴不定期抽查：教导处") == 6

@@ -1,0 +1,50 @@
+"""Cleaning repairs scraped text generically: checked on the real seed files and on made-up pages."""
+
+from assistant.cleaning import clean_text, normalize_for_match
+from tests.conftest import CORPUS
+
+
+def _clean(name: str) -> str:
+    return clean_text((CORPUS / name).read_text(encoding="utf-8"))
+
+
+def test_page_break_markers_are_removed_and_words_rejoined():
+    text = _clean("001_84cda09009ea5ed3.txt")
+    assert "减轻义务教育阶段学生作业负担和校外培训负担,是党中央" in text
+    assert "负\n" not in text and "\n2、担" not in text
+    assert "严格控制每天书面作业总量,初中学生每天书面作业完成时间平均不超过90分钟" in text
+
+
+def test_site_boilerplate_is_removed():
+    assert "由会员分享" not in _clean("001_84cda09009ea5ed3.txt")
+    beipiao = _clean("003_d1db9d2204ab93fd.txt")
+    assert "更新日期" not in beipiao and "游览" not in beipiao
+    assert beipiao.startswith("关于印发北票市义务教育学校校内“双减”三年行动计划")
+
+
+def test_editor_artefacts_and_teasers_are_removed():
+    assert "[bookmark" not in _clean("000_f513dab035cd72a0.txt")
+    primary = _clean("002_b89974fea58f4403.txt")
+    assert primary.startswith("学校关于2024年小学开展“双减”工作实施方案范文\n一、指导思想")
+    assert "..." not in primary.split("\n")[0]
+
+
+def test_generic_page_break_repair_on_a_made_up_page():
+    raw = "《某文件.docx》由会员分享,可在线阅读,更多相关请在某某网上搜索。\n1、第一页的内容讲到课后服务结\n2、束时间不早于下班时间。第二页\n3、继续写作业要求。\n"
+    assert clean_text(raw) == "第一页的内容讲到课后服务结束时间不早于下班时间。第二页继续写作业要求。"
+
+
+def test_real_numbered_lists_are_not_mistaken_for_page_breaks():
+    raw = "二、编制作业记录单\n1、校级管理\n学校统一设计模板。\n2、教务管理\n教务处每周检查。\n3、备课组管理\n提前一周设计。"
+    assert clean_text(raw) == raw
+
+
+def test_placeholder_garbage_is_kept_and_anti_copy_noise_dropped():
+    raw = "20_年7月，_中央办公厅印发了意见。\n学生的.作业设计，训练的`目的，教师的\\'思考。"
+    cleaned = clean_text(raw)
+    assert "20_年7月，_中央办公厅" in cleaned
+    assert "学生的作业设计，训练的目的，教师的思考" in cleaned
+
+
+def test_full_and_half_width_are_equal_for_matching_only():
+    assert normalize_for_match("（一）严控作业总量，９０分钟") == normalize_for_match("(一)严控作业总量,90分钟")
