@@ -5,7 +5,18 @@ from .records import Answer, Chunk, Citation, Document, DocumentMeta, Hit
 from .service import Assistant
 from .settings import Settings, get_settings
 
-__all__ = sorted([
-    "Answer", "Assistant", "AssistantError", "Chunk", "Citation", "Document", "DocumentMeta", "Hit",
-    "IndexMismatch", "IndexMissing", "Settings", "SourceRejected", "get_settings",
-])
+__all__ = [
+    "Answer",
+    "Assistant",
+    "AssistantError",
+    "Chunk",
+    "Citation",
+    "Document",
+    "DocumentMeta",
+    "Hit",
+    "IndexMismatch",
+    "IndexMissing",
+    "Settings",
+    "SourceRejected",
+    "get_settings",
+]

@@ -25,13 +25,16 @@ from .settings import AnswerSettings
 TYPE_CUES: dict[str, re.Pattern[str]] = {
     "time": re.compile(r"\d{1,2}\s*[:：]\s*\d{2}|[一二三四五六七八九十\d]+点|\d+月|\d+日|\d{4}年|[_x]+年|星期|"
                        r"周[一二三四五六日]|每[周月]|学期|寒暑假|节假日|学年"),
-    "who": re.compile(r"组长|负责|牵头|校长|局长|主任|书记|成员|领导小组|教育局|教体局|教科局|委员会|办公室|工作室|家委会|老师|教师"),
+    "who": re.compile(r"(?:组长|校长|局长|园长|主任|书记|老师)[：:（(]?[\u4e00-\u9fff]{0,1}[\u4e00-\u9fff（(]|由\S{1,12}(?:任|担任|负责|牵头)|"
+                      r"[\u4e00-\u9fff]{1,10}(?:局|委员会|办公室|领导小组|工作室|中心|教导处|教务处|家委会|教研组|备课组|委)"),
     "yesno": re.compile(r"不得|严禁|禁止|不允许|不能|不准|杜绝|不要|可以|允许|应当|应该|必须|鼓励|提倡|确保|不布置|不留|不设置"),
     "list": re.compile(r"[、；;]|一是|二是|等"),
     "definition": re.compile(r"即|就是|是指|指的是|：|:|是"),
 }
 _CLAUSE = re.compile(r"[^，,；;：:]+[，,；;：:]?")
 MAX_QUOTE = 110
+SENTENCE_UNIT = 90  # sentences over ~1.6× this are scored clause-group by clause-group, so length does not win
+VALUE_NAMES = {"phone": "电话号码", "clock": "时间", "date": "日期", "frequency": "频次", "duration": "时长", "percent": "比例", "count": "数量", "number": "数字"}
 
 
 @dataclass
@@ -58,26 +61,47 @@ class ExtractiveAnswerer:
 
     # ------------------------------------------------------------------ scoring
 
-    def sentences(self, query: Query, hits: list[Hit], depth: int = 6) -> list[Sentence]:
+    def rerank(self, query: Query, hits: list[Hit], depth: int = 20) -> list[Hit]:
+        """Second stage: order the top chunks by how well their best sentence answers the question,
+        with the same features the answerer uses (coverage, asked-for value, grade fit)."""
+        head, tail = hits[:depth], hits[depth:]
+        if len(head) < 2:
+            return hits
+        top = head[0].score or 1.0
+        best: dict[str, float] = {}
+        for s in self.sentences(query, head, depth=depth, dedupe=False):
+            value = 0.6 * s.relevance + 0.25 * float(s.type_ok) + 0.15 * s.grade_fit
+            best[s.hit.chunk.id] = max(best.get(s.hit.chunk.id, 0.0), value)
+        for hit in head:
+            hit.score = 0.4 * hit.score / top + 0.6 * best.get(hit.chunk.id, 0.0)
+        for hit in tail:
+            hit.score = 0.4 * hit.score / top
+        head.sort(key=lambda h: -h.score)
+        return head + tail
+
+    def sentences(self, query: Query, hits: list[Hit], depth: int = 6, dedupe: bool = True) -> list[Sentence]:
         out: list[Sentence] = []
         top = hits[0].score if hits else 1.0
         seen: set[str] = set()
         for rank, hit in enumerate(hits[:depth]):
             chunk = hit.chunk
             context = set(self.segmenter.tokens(f"{chunk.title} {chunk.section}"))
+            # Words naming this very document (北票市, 芙蓉初级中学…) are satisfied by the document itself;
+            # counting them would favour any sentence that happens to repeat the name.
+            terms = self._terms_for(query, chunk.doc_id)
             pos = 0
             previous: set[str] = set()
             for line in chunk.text.split("\n"):
-                for s, e in sentence_spans(line, pos, 400):
+                for s, e in sentence_spans(line, pos, SENTENCE_UNIT):
                     text = chunk.text[s:e].strip()
-                    if len(text) < 4 or text in seen:
+                    if len(text) < 4 or (dedupe and text in seen):
                         continue
                     seen.add(text)
                     tokens = set(self.segmenter.tokens(text))
                     sentence = Sentence(hit, rank, s, e, text)
                     # A rule often names its topic one sentence earlier ("推行无作业日制度。每周三…").
-                    own = max(self.retriever.coverage(query.tokens, tokens),
-                              0.85 * self.retriever.coverage(query.tokens, tokens | previous))
+                    own = max(self.retriever.coverage(terms, tokens),
+                              0.85 * self.retriever.coverage(terms, tokens | previous))
                     previous = tokens
                     ctx = self.retriever.coverage(query.tokens, tokens | context)
                     sentence.relevance = 0.65 * own + 0.35 * ctx
@@ -91,12 +115,22 @@ class ExtractiveAnswerer:
                 pos += len(line) + 1
         return sorted(out, key=lambda s: -s.score)
 
+    def _terms_for(self, query: Query, doc_id: str) -> list[str]:
+        if doc_id not in query.doc_ids or not query.place_names:
+            return query.tokens
+        naming = {t for name in query.place_names for t in self.segmenter.tokens(name)}
+        rest = [t for t in query.tokens if t not in naming]
+        return rest or query.tokens
+
     @staticmethod
     def _type_ok(qtype: str, text: str) -> bool:
-        if qtype == "duration":
-            return bool(find_durations(text))
-        if qtype == "clock":
-            return bool(find_clock_times(text))
+        if qtype in VALUE_CUES:
+            return bool(VALUE_CUES[qtype](text))
+        if qtype == "phone":
+            return bool(re.search(r"\d{3,4}-?\d{7,8}|\d{11}|\d{5,}", text))
+        if qtype.startswith("count:"):
+            unit = re.escape(qtype.split(":", 1)[1])
+            return bool(re.search(rf"{_CN_OR_DIGITS}\s*(?:余|多)?\s*(?:个)?{unit}", text))
         if qtype == "time":
             return bool(find_clock_times(text) or TYPE_CUES["time"].search(text))
         if qtype == "number":
@@ -161,13 +195,26 @@ class ExtractiveAnswerer:
             answer = self._abstain(query, hits, "资料中没有找到能回答这个问题的规定。")
             answer.evidence_score = evidence
             return answer
+        if query.value_kind:
+            # The question wants a value: answer only from a relevant sentence that has one, never guess.
+            with_value = [s for s in sentences if s.type_ok and s.relevance >= best.relevance * 0.75]
+            if with_value:
+                evidence = self.evidence(query, hits, with_value[0])
+            if not with_value or evidence < self.settings.abstain_below:
+                what = VALUE_NAMES.get(query.value_kind.split(":")[0], "数值")
+                answer = self._abstain(query, hits, f"资料中没有找到这个问题所问的具体{what}。")
+                answer.evidence_score = evidence
+                return answer
+            best = with_value[0]
+            sentences = [best] + [s for s in sentences if s is not best]
         if query.qtype == "duration" and query.grades:
             answer = self._duration_answer(query, sentences)
             if answer is not None:
                 answer.hits, answer.evidence_score = hits, evidence
                 return answer
         chosen = [best]
-        if len(best.text) < 30 or best.text.endswith(("：", ":")):
+        short = 60 if query.qtype in ("list", "definition") else 30
+        if len(best.text) < short or best.text.endswith(("：", ":")):
             follow = self._next_sentence(best, sentences)
             if follow:
                 chosen.append(follow)
@@ -277,10 +324,23 @@ class ExtractiveAnswerer:
 
 
 def _value_kind(query: Query) -> str:
-    """'几点' asks for a clock time, not just any date-like word."""
-    if query.qtype == "time" and re.search(r"几点|几时几分|什么时间结束|什么时间开始", query.text):
-        return "clock"
-    return query.qtype
+    """The kind a sentence must match: the asked value (clock, date, count…) or else the question type."""
+    return query.value_kind or query.qtype
+
+
+_CN_OR_DIGITS = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千半几]+)"
+_DATE = re.compile(r"\d{1,2}\s*月\s*\d{0,2}|\d{1,2}\s*[日号]|\d{4}\s*[年—-]|[_x]+\s*年|星期[一二三四五六日天]|"
+                   r"周[一二三四五六日]|学年|[一二三四五六七八九十]+月[一二三四五六七八九十]*[日号]?")
+_SPAN = re.compile(rf"{_CN_OR_DIGITS}\s*(?:个)?(?:周|天|日|月|年|学期|星期|课时)")
+_FREQUENCY = re.compile(rf"每\s*(?:{_CN_OR_DIGITS}\s*个?)?(?:周|天|日|月|年|学期|星期|季度)|{_CN_OR_DIGITS}\s*次")
+VALUE_CUES = {
+    "clock": find_clock_times,
+    "date": _DATE.search,
+    "frequency": _FREQUENCY.search,
+    "duration": lambda text: find_durations(text) or _SPAN.search(text),
+    "percent": re.compile(r"\d+(?:\.\d+)?\s*[%％]|百分之").search,
+    "number": has_number,
+}
 
 
 def _label(minutes: float) -> str:

@@ -38,6 +38,7 @@ def clean_text(raw: str) -> str:
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     lines = [_strip_line_markup(line) for line in lines]
     lines = [line for line in lines if line]
+    lines = _join_split_titles(lines)
     lines = _drop_teasers(lines)
     lines = _repair_page_breaks(lines)
     lines = [part for line in lines for part in _INLINE_HEADING.split(line) if part]
@@ -47,6 +48,17 @@ def clean_text(raw: str) -> str:
 def _strip_line_markup(line: str) -> str:
     # ">一、" quote markers and "?" left where an emoji bullet could not be encoded.
     return re.sub(r"^(?:>\s*)+|^\?(?=\S)", "", line).strip()
+
+
+def _join_split_titles(lines: list[str]) -> list[str]:
+    """Re-join a book title broken across lines: 《我能行\n我真行评价手册》."""
+    out: list[str] = []
+    for line in lines:
+        if out and out[-1].count("《") > out[-1].count("》") and "》" in line.split("《", 1)[0]:
+            out[-1] += line
+        else:
+            out.append(line)
+    return out
 
 
 def _drop_teasers(lines: list[str]) -> list[str]:

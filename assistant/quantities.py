@@ -107,7 +107,8 @@ NUMBER = re.compile(r"\d+(?:\.\d+)?\s*(?:%|％|所|次|项|个|名|篇|人|节|�
 
 
 def has_number(text: str) -> bool:
-    return bool(re.search(r"\d|[一二两三四五六七八九十百]+(?:所|次|项|个|名|篇|节|课时|条)", text))
+    return bool(re.search(r"\d|[一二两三四五六七八九十百千]+\s*(?:余|多)?\s*(?:所|次|项|个|名|篇|节|课时|条|本|人|年|天|周|"
+                          r"类|批|场|门|科|种|分钟|小时)", text))
 
 
 # ---------------------------------------------------------------- grades
@@ -206,6 +207,7 @@ def _g(token: str) -> int | None:
 
 
 def grades_label(grades: set[int] | frozenset[int]) -> str:
+    """Grades as a parent writes them: 三年级, 三至六年级, 初中."""
     if not grades:
         return ""
     ordered = sorted(grades)
@@ -213,6 +215,7 @@ def grades_label(grades: set[int] | frozenset[int]) -> str:
         return "小学"
     if set(ordered) == set(JUNIOR):
         return "初中"
+    names = "一二三四五六七八九"
     if ordered == list(range(ordered[0], ordered[-1] + 1)) and len(ordered) > 1:
-        return f"{ordered[0]}–{ordered[-1]}年级"
-    return "、".join(str(g) for g in ordered) + "年级"
+        return f"{names[ordered[0] - 1]}至{names[ordered[-1] - 1]}年级"
+    return "、".join(names[g - 1] for g in ordered) + "年级"

@@ -10,7 +10,8 @@ from .quantities import OUT_OF_SCOPE, parse_grades
 from .segment import Segmenter, canonical
 
 QTYPES: list[tuple[str, re.Pattern[str]]] = [
-    ("time", re.compile(r"几点|什么时候|何时|哪天|几月|时间段|时段|什么时间(?!内)|多早|多晚|截止")),
+    ("time", re.compile(r"几点|什么时候|何时|哪天|哪一天|几月|几号|星期几|周几|哪年|哪一年|哪个学年|时间段|时段|什么时间(?!内)|"
+                        r"多早|多晚|截止")),
     ("duration", re.compile(r"多久|多长时间|多少时间|多长|几个小时|几小时|多少分钟|几分钟|时长|不超过多少|最多.*写")),
     ("who", re.compile(r"谁|哪个部门|哪个单位|哪些部门|什么人|负责人|组长|牵头")),
     ("number", re.compile(r"多少|几[次所个项名篇条节年天]|几成|百分之|比例|覆盖率|占比|数量|几")),
@@ -50,6 +51,7 @@ class Query:
     tokens: list[str]
     grades: set[int]
     qtype: str
+    value_kind: str = ""
     doc_ids: set[str] = field(default_factory=set)
     place_names: list[str] = field(default_factory=list)
     unknown_places: list[str] = field(default_factory=list)
@@ -106,6 +108,7 @@ class QueryParser:
             tokens=self.segmenter.tokens(text),
             grades=grades,
             qtype=question_type(text),
+            value_kind=value_kind(text, question_type(text)),
             doc_ids=doc_ids,
             place_names=names,
             unknown_places=unknown,
@@ -157,6 +160,30 @@ class QueryParser:
 
 def _only_out_of_scope(text: str) -> bool:
     return not parse_grades(OUT_OF_SCOPE.sub("", text))
+
+
+_COUNT = re.compile(r"(?:多少|几)\s*(?:个)?(所|次|项|名|篇|条|节|年|天|人|课时|元|页|分|个|批|场|类)")
+
+
+def value_kind(text: str, qtype: str) -> str:
+    """What value the answer must contain: clock, date, duration, count:<unit>, percent, number — or ''."""
+    if re.search(r"电话|号码|热线", text) and re.search(r"多少|是什么|哪个|几", text):
+        return "phone"
+    if re.search(r"几点|几时几分", text):
+        return "clock"
+    if re.search(r"哪天|哪一天|几月几[号日]|几号|什么日期|哪年|哪一年|星期几|周几|哪个学年|几月", text):
+        return "date"
+    if re.search(r"(?:多久|多长时间|多少天|几天|几周|几个月)\S{0,8}一次|频率|多久\S{0,4}(?:检查|开展|进行|召开)", text):
+        return "frequency"
+    if qtype == "duration":
+        return "duration"
+    if re.search(r"(?:多少|几)个", text):
+        return "count:个"
+    if m := _COUNT.search(text):
+        return f"count:{m.group(1)}"
+    if re.search(r"(?:比例|占比|覆盖率|参与率|达标率|百分比)(?:是|为|达到|有)?(?:多少|几)", text):
+        return "percent"
+    return "number" if qtype == "number" else ""
 
 
 def question_type(text: str) -> str:

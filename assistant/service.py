@@ -107,9 +107,16 @@ class Assistant:
         return self.engine().parser.parse(question, history, understand=(mode == "hybrid_qu"))
 
     def retrieve(self, question: str, history: list[str] | None = None, mode: str | None = None) -> list[Hit]:
-        engine = self.engine()
-        query = self.understand(question, history, mode)
-        return engine.retriever.search(query, mode)
+        return self._ranked(self.engine(), self.understand(question, history, mode), mode)
+
+    def _ranked(self, engine: _Engine, query: Query, mode: str | None) -> list[Hit]:
+        """Hybrid candidates; with question understanding, re-ranked by their best answering sentence."""
+        mode = mode or self.settings.retrieval.mode
+        k = self.settings.retrieval.top_k
+        if mode != "hybrid_qu":
+            return engine.retriever.search(query, mode, k=k)
+        hits = engine.retriever.search(query, mode, k=2 * k)
+        return engine.answerer.rerank(query, hits)[:k]
 
     def ask(self, question: str, history: list[str] | None = None, mode: str | None = None) -> Answer:
         """Answer one question (with earlier user turns for follow-ups). Never raises for bad input."""
@@ -120,7 +127,7 @@ class Assistant:
         except QuestionProblem as problem:
             return Answer(question=question or "", text=str(problem), abstained=True,
                           latency_ms=(time.perf_counter() - started) * 1000)
-        hits = engine.retriever.search(query, mode)
+        hits = self._ranked(engine, query, mode)
         answer = engine.answerer.answer(query, hits)
         if self.llm is not None and not answer.abstained:
             answer = self.llm.rewrite(query, hits, answer)

@@ -298,7 +298,7 @@ class WebApp:
         chat, questions, records = list(chat or []), list(questions or []), dict(records or {})
         text = (message or "")[:MAX_INPUT_CHARS]
         if not text.strip():
-            gr.Warning("请先输入您的问题，例如：“三年级每天的书面作业不超过多长时间？”")
+            gr.Warning("请先输入您的问题，例如：“三年级每天的书面作业不超过多长时间？”", duration=6)
             yield "", chat, questions, records, gr.update()
             return
         chat.append({"role": "user", "content": render_user(text)})
@@ -353,7 +353,7 @@ class WebApp:
             return  # un-voting, or a message that is not an answer (e.g. "please wait")
         self.feedback.record(record["question"], record["answer"], record["citations"],
                              "up" if data.liked else "down")
-        gr.Info("感谢您的反馈！")
+        gr.Info("已记录，感谢您的反馈！", duration=3)
 
     # ------------------------------------------------------------------ teachers' lookup
 
@@ -452,7 +452,7 @@ class WebApp:
     def open_target(self, target: str | None):
         """'doc_id|chunk_id' from a citation or a search hit -> viewer at that chunk's section."""
         if not target or "|" not in target:
-            return gr.update(), gr.update(), gr.update(), gr.update(), gr.update()
+            return gr.update(), gr.update(), gr.update(), gr.update()
         doc_id, chunk_id = target.split("|", 1)
         chunk = self.bot.engine().index.by_id.get(chunk_id)
         sections = self.section_choices(doc_id)
@@ -460,13 +460,12 @@ class WebApp:
         if chunk is not None:
             start = next((a for s, a, b in self._sections(doc_id) if a <= chunk.start < b), None)
         return (gr.Tabs(selected="lookup"), gr.update(choices=self.document_choices(), value=doc_id),
-                gr.update(choices=sections, value=start), self.render_document(doc_id, start, chunk_id),
-                gr.update())
+                gr.update(choices=sections, value=start), self.render_document(doc_id, start, chunk_id))
 
     # ------------------------------------------------------------------ status
 
     def status_view(self):
-        """(banner, summary, documents table, timer) for the page load and each tick."""
+        """(banner, summary, documents table, timer, document picker) for the page load and each tick."""
         state = self.job.state()
         docs = self.sorted_documents() if state.ready else []
         rows = [[d.title, d.issuer, level_name(d.level), d.year or "", d.chunks, format_time(d.indexed_at), d.id]
@@ -506,7 +505,7 @@ class WebApp:
             questions = gr.State([])
             records = gr.State({})
             with gr.Tabs(selected="chat") as tabs:
-                with gr.Tab("💬 家长问答", id="chat"):
+                with gr.Tab("💬 家长问答", id="chat", elem_id="chat-tab"):
                     chatbot = gr.Chatbot(
                         elem_id="chat", height=560, show_label=False, layout="bubble",
                         feedback_options=["Like", "Dislike"], buttons=[], autoscroll=True,
@@ -526,7 +525,7 @@ class WebApp:
                         open_cite = gr.Button("📄 查看出处原文", scale=1, min_width=120, elem_id="open-cite")
                     gr.Markdown("<small>回答由程序从政策文件中摘录，仅供参考；具体安排请以孩子所在学校和当地"
                                 "教育部门的通知为准。每条回答下方可点 👍/👎 告诉我们是否有帮助。</small>")
-                with gr.Tab("🔎 规则查询", id="lookup"):
+                with gr.Tab("🔎 规则查询", id="lookup", elem_id="lookup-tab"):
                     gr.Markdown("给老师用：按关键词查政策条文，可按年级、主题、文件层级筛选。")
                     with gr.Row():
                         keywords = gr.Textbox(label="关键词", placeholder="例如：作业 时长、课后服务、考试 排名",
@@ -552,7 +551,7 @@ class WebApp:
                                 section_pick = gr.Dropdown(label="章节", choices=[], scale=1, elem_id="section-pick")
                             viewer = gr.HTML('<div class="doc-empty">请选择一份文件，或从查询结果、对话出处中打开原文。</div>',
                                              elem_id="viewer", js_on_load=SCROLL_TO_SECTION_JS)
-                with gr.Tab("📚 索引状态", id="status"):
+                with gr.Tab("📚 索引状态", id="status", elem_id="status-tab"):
                     summary = gr.Markdown(elem_id="status-summary")
                     table = gr.Dataframe(headers=["标题", "发文单位", "层级", "年份", "分块数", "入库时间", "文档编号"],
                                          interactive=False, wrap=True, elem_id="doc-table", max_height=620,
@@ -576,12 +575,13 @@ class WebApp:
             clear.click(self.new_chat, outputs=[chatbot, questions, records, cite_pick, box], queue=False)
             # The chatbot's own 🗑 button empties the messages; forget the conversation behind them too.
             chatbot.clear(self.new_chat, outputs=[chatbot, questions, records, cite_pick, box], queue=False)
-            chatbot.like(self.vote, inputs=[records], outputs=None, queue=False)
+            # Queued (toasts need the queue) but outside the answer limit: a vote is one quick SQLite insert.
+            chatbot.like(self.vote, inputs=[records], outputs=None, concurrency_limit=None, show_progress="hidden")
 
             gr.on([search.click, keywords.submit], self.lookup, inputs=[keywords, grades, topic, level],
                   outputs=[results, hit_pick], api_name="search", concurrency_limit=limit,
                   concurrency_id="retrieval")
-            open_outputs = [tabs, doc_pick, section_pick, viewer, hit_pick]
+            open_outputs = [tabs, doc_pick, section_pick, viewer]
             open_cite.click(self.open_target, inputs=[cite_pick], outputs=open_outputs, queue=False)
             open_hit.click(self.open_target, inputs=[hit_pick], outputs=open_outputs, queue=False)
             doc_pick.input(self.pick_document, inputs=[doc_pick], outputs=[section_pick, viewer], queue=False)
@@ -650,6 +650,10 @@ mark { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px; 
   border: 1px solid var(--border-color-primary); border-radius: 8px; }
 mark.doc-section { background: #fef3c7; }
 mark.doc-cited { background: #fcd34d; outline: 2px solid #f59e0b; }
+/* gradio 6.31 titles toasts with their English type name and ignores title=; show Chinese instead. */
+.toast-title.info, .toast-title.warning { font-size: 0 !important; }
+.toast-title.info::before { content: "提示"; font-size: var(--text-md); }
+.toast-title.warning::before { content: "请注意"; font-size: var(--text-md); }
 .placeholder { text-align: center; color: var(--body-text-color-subdued); line-height: 1.8; }
 """
 

@@ -47,11 +47,12 @@ def app(settings, assistant):
     demo.close()
 
 
-@pytest.fixture(scope="module")
-def browser():
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Checked before the session's index is built, so a machine without Chromium finds out at once."""
     reason = None
     try:
-        from playwright.sync_api import sync_playwright
+        import playwright.sync_api  # noqa: F401
     except ImportError:
         reason = "playwright is not installed (pip install -e '.[dev]')"
     if reason is None and not Path(CHROMIUM).exists():
@@ -60,14 +61,21 @@ def browser():
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
         pytest.skip(reason)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 
 
 @pytest.fixture
-def page(browser, app, request):
+def page(chromium_path, browser, app, request):
     url, _ = app
     context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="zh-CN")
     page = context.new_page()
@@ -176,7 +184,7 @@ def test_chat_streams_cited_answer_with_conflict_notice_and_feedback(page, app, 
     page.click("#open-cite")
     viewer = page.locator("#viewer")
     viewer.locator("mark.doc-cited").wait_for()
-    assert page.locator("#lookup-button").get_attribute("aria-selected") == "true"
+    assert page.locator("#lookup-tab-button").get_attribute("aria-selected") == "true"
     assert viewer.locator("mark.doc-section").count() == 1
     page.wait_for_function("""() => {
         const box = document.querySelector('#viewer .doc-text');
@@ -241,7 +249,7 @@ def test_empty_long_and_double_submit(page):
 
 @pytest.mark.browser
 def test_teacher_search_with_grade_filter(page, app, assistant):
-    page.click("#lookup-button")
+    page.click("#lookup-tab-button")
     page.fill("#kw textarea", "作业 时间")
     page.locator("#grades").get_by_label("三年级").check()
     page.click("#search")
@@ -268,13 +276,22 @@ def test_teacher_search_with_grade_filter(page, app, assistant):
 
 
 @pytest.mark.browser
-def test_status_tab_lists_indexed_documents(page, assistant):
-    page.click("#status-button")
+def test_status_tab_lists_indexed_documents(page, app, assistant):
+    _, web = app
+    page.click("#status-tab-button")
     table = page.locator("#doc-table")
-    table.get_by_text(assistant.documents()[0].title, exact=True).first.wait_for()
+    first = web.sorted_documents()[0]
+    table.get_by_text(first.title, exact=True).first.wait_for()
+    assert table.get_by_text(first.id, exact=True).count() == 1
     summary = page.locator("#status-summary").inner_text()
     assert f"{len(assistant.documents())} 份" in summary
     assert "索引版本" in summary
+
+    # The admin button refreshes the index in the background and reports when it is done.
+    page.click("#rebuild")
+    page.locator("#status-summary").get_by_text("上次建立/更新").wait_for()
+    page.locator("#status-banner .banner.ok").wait_for()
+    assert "未变" in page.locator("#status-summary").inner_text()
     shot(page, "status")
 
 

@@ -63,6 +63,8 @@ def test_ingest_is_incremental(tmp_path, models):
     index = _store(home, models).open()
     assert {c.doc_id for c in index.chunks} == {"furong-2021-plan"}
     assert index.collection.count() == len(index.chunks)
+    # vectors come from our embedder; Chroma must never fall back to its own (downloading) default function
+    assert index.collection.configuration.get("embedding_function") is None
 
 
 def test_failed_ingest_leaves_the_previous_index_usable(tmp_path, models):
