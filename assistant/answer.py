@@ -17,7 +17,7 @@ from .quantities import (
     parse_grades,
 )
 from .query import Query
-from .records import Answer, Citation, Hit
+from .records import Answer, Chunk, Citation, Hit
 from .retrieval import HybridRetriever
 from .segment import Segmenter
 from .settings import AnswerSettings
@@ -58,6 +58,7 @@ class ExtractiveAnswerer:
         self.retriever = retriever
         self.segmenter = segmenter
         self.settings = settings
+        self._unit_cache: dict[str, tuple[frozenset[str], list[tuple[int, int, str, frozenset[str]]]]] = {}
 
     # ------------------------------------------------------------------ scoring
 
@@ -85,35 +86,46 @@ class ExtractiveAnswerer:
         seen: set[str] = set()
         for rank, hit in enumerate(hits[:depth]):
             chunk = hit.chunk
-            context = set(self.segmenter.tokens(f"{chunk.title} {chunk.section}"))
+            context, units = self._units(chunk)
             # Words naming this very document (北票市, 芙蓉初级中学…) are satisfied by the document itself;
             # counting them would favour any sentence that happens to repeat the name.
             terms = self._terms_for(query, chunk.doc_id)
+            previous: frozenset[str] = frozenset()
+            for s, e, text, tokens in units:
+                if dedupe and text in seen:
+                    continue
+                seen.add(text)
+                sentence = Sentence(hit, rank, s, e, text)
+                # A rule often names its topic one sentence earlier ("推行无作业日制度。每周三…").
+                own = max(self.retriever.coverage(terms, tokens),
+                          0.85 * self.retriever.coverage(terms, tokens | previous))
+                previous = tokens
+                ctx = self.retriever.coverage(query.tokens, tokens | context)
+                sentence.relevance = 0.65 * own + 0.35 * ctx
+                sentence.type_ok = self._type_ok(_value_kind(query), text)
+                sentence.values = self._values_for(query, text) if query.qtype == "duration" else []
+                sentence.grade_fit = self._grade_fit(query, text, chunk.grades)
+                prior = hit.score / top if top else 0.0
+                sentence.score = (0.5 * sentence.relevance + 0.2 * float(sentence.type_ok)
+                                  + 0.15 * sentence.grade_fit + 0.15 * prior)
+                out.append(sentence)
+        return sorted(out, key=lambda s: -s.score)
+
+    def _units(self, chunk: Chunk) -> tuple[frozenset[str], list[tuple[int, int, str, frozenset[str]]]]:
+        """A chunk's sentences with their tokens, segmented once per chunk (this is on every query's path)."""
+        cached = self._unit_cache.get(chunk.id)
+        if cached is None:
+            context = frozenset(self.segmenter.tokens(f"{chunk.title} {chunk.section}"))
+            units = []
             pos = 0
-            previous: set[str] = set()
             for line in chunk.text.split("\n"):
                 for s, e in sentence_spans(line, pos, SENTENCE_UNIT):
                     text = chunk.text[s:e].strip()
-                    if len(text) < 4 or (dedupe and text in seen):
-                        continue
-                    seen.add(text)
-                    tokens = set(self.segmenter.tokens(text))
-                    sentence = Sentence(hit, rank, s, e, text)
-                    # A rule often names its topic one sentence earlier ("推行无作业日制度。每周三…").
-                    own = max(self.retriever.coverage(terms, tokens),
-                              0.85 * self.retriever.coverage(terms, tokens | previous))
-                    previous = tokens
-                    ctx = self.retriever.coverage(query.tokens, tokens | context)
-                    sentence.relevance = 0.65 * own + 0.35 * ctx
-                    sentence.type_ok = self._type_ok(_value_kind(query), text)
-                    sentence.values = self._values_for(query, text) if query.qtype == "duration" else []
-                    sentence.grade_fit = self._grade_fit(query, text, chunk.grades)
-                    prior = hit.score / top if top else 0.0
-                    sentence.score = (0.5 * sentence.relevance + 0.2 * float(sentence.type_ok)
-                                      + 0.15 * sentence.grade_fit + 0.15 * prior)
-                    out.append(sentence)
+                    if len(text) >= 4:
+                        units.append((s, e, text, frozenset(self.segmenter.tokens(text))))
                 pos += len(line) + 1
-        return sorted(out, key=lambda s: -s.score)
+            cached = self._unit_cache[chunk.id] = (context, units)
+        return cached
 
     def _terms_for(self, query: Query, doc_id: str) -> list[str]:
         if doc_id not in query.doc_ids or not query.place_names:

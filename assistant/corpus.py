@@ -157,7 +157,7 @@ _ISSUER = re.compile(
     r"([\u4e00-\u9fffA-Za-z]{2,12}?(?:初级中学|中心小学|中心幼儿园|第[一二三四五六七八九十\d]+(?:中学|小学)|"
     r"中学|小学|幼儿园|教育体育局|教育局|教体局))"
 )
-_PLACE = re.compile(r"([\u4e00-\u9fff]{2,6}?(?:省|自治区|市|区|县))")
+_PLACE = re.compile(r"(?:^|[于关印发《“])([\u4e00-\u9fff]{2,4}(?:省|自治区|市|区|县))(?=[\u4e00-\u9fff])")
 
 
 def infer_meta(path: Path, text: str) -> DocumentMeta:
@@ -176,7 +176,7 @@ def infer_meta(path: Path, text: str) -> DocumentMeta:
     else:
         level = "unknown"
     year_match = re.search(r"(20\d\d)\s*[年—-]", head)
-    place = _PLACE.search(head)
+    place = _PLACE.search(title)  # the title names the place reliably; body text gives false matches
     doc_type = "other"
     for words, kind in ((("方案", "计划"), "plan"), (("总结",), "summary"), (("汇报", "报告"), "report"),
                         (("通知",), "notice")):
@@ -189,7 +189,7 @@ def infer_meta(path: Path, text: str) -> DocumentMeta:
         title=title,
         issuer=issuer,
         level=level,
-        region=place.group(1) if place else "",
+        region=re.sub(r"^(?:关于|印发|转发|于|发)+", "", place.group(1)) if place else "",
         year=int(year_match.group(1)) if year_match else None,
         doc_type=doc_type,
         source=path.name,

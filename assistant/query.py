@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .quantities import OUT_OF_SCOPE, parse_grades
 from .segment import Segmenter, canonical
@@ -74,6 +75,15 @@ class QueryParser:
         self.catalog = catalog
         self.max_chars = max_chars
         self._t2s = opencc.OpenCC("t2s")
+        # A word the corpus itself uses is already findable; rewriting it would only lose meaning (托管机构).
+        self._synonyms = [(c, f) for c, f in load_synonyms() if c not in catalog.full_text]
+
+    def formal_words(self, text: str) -> str:
+        """Parents' words → the policy texts' words (改作业 → 批改作业), from data/synonyms.txt."""
+        for colloquial, formal in self._synonyms:
+            if colloquial in text and formal not in text:
+                text = text.replace(colloquial, formal)
+        return text
 
     def simplify(self, text: str) -> str:
         text = unicodedata.normalize("NFKC", text)
@@ -90,6 +100,8 @@ class QueryParser:
         if not re.search(r"[\u4e00-\u9fffA-Za-z0-9]", raw):
             raise QuestionProblem("没能识别出文字内容，请用文字描述您的问题，例如：“课后服务几点结束？”")
         text = self.simplify(raw) if understand else raw
+        if understand:
+            text = self.formal_words(text)
         rewritten = False
         if understand and history:
             text, rewritten = self.rewrite_followup(text, [self.simplify(h) for h in history if h and h.strip()])
@@ -156,6 +168,19 @@ class QueryParser:
                     base = base.replace(name, "")
             return f"{core}{base}", True
         return f"{previous.rstrip('？?')}，{core}？", True
+
+
+SYNONYMS = Path(__file__).parent / "data" / "synonyms.txt"
+
+
+def load_synonyms(path: Path = SYNONYMS) -> list[tuple[str, str]]:
+    """Longest colloquial phrase first, so 写作业的时间 wins over 作业."""
+    pairs = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#") and "\t" in line:
+            colloquial, formal = line.split("\t", 1)
+            pairs.append((colloquial.strip(), formal.strip()))
+    return sorted(pairs, key=lambda p: -len(p[0]))
 
 
 def _only_out_of_scope(text: str) -> bool:

@@ -8,4 +8,4 @@ if [ "$(id -u)" != "0" ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq chromium >/dev/null
+apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
