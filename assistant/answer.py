@@ -100,10 +100,10 @@ class ExtractiveAnswerer:
                 own = max(self.retriever.coverage(terms, tokens),
                           0.85 * self.retriever.coverage(terms, tokens | previous))
                 previous = tokens
-                ctx = self.retriever.coverage(query.tokens, tokens | context)
+                ctx = self.retriever.coverage(_content(query), tokens | context)
                 sentence.relevance = 0.65 * own + 0.35 * ctx
                 sentence.type_ok = self._type_ok(_value_kind(query), text)
-                sentence.values = self._values_for(query, text) if query.qtype == "duration" else []
+                sentence.values = self._values_for(query, text, chunk.grades) if query.qtype == "duration" else []
                 sentence.grade_fit = self._grade_fit(query, text, chunk.grades)
                 prior = hit.score / top if top else 0.0
                 sentence.score = (0.5 * sentence.relevance + 0.2 * float(sentence.type_ok)
@@ -128,11 +128,12 @@ class ExtractiveAnswerer:
         return cached
 
     def _terms_for(self, query: Query, doc_id: str) -> list[str]:
+        content = _content(query)
         if doc_id not in query.doc_ids or not query.place_names:
-            return query.tokens
+            return content
         naming = {t for name in query.place_names for t in self.segmenter.tokens(name)}
-        rest = [t for t in query.tokens if t not in naming]
-        return rest or query.tokens
+        rest = [t for t in content if t not in naming]
+        return rest or content
 
     @staticmethod
     def _type_ok(qtype: str, text: str) -> bool:
@@ -160,10 +161,11 @@ class ExtractiveAnswerer:
         return 1.0 if grades & query.grades else 0.0
 
     @staticmethod
-    def _values_for(query: Query, text: str) -> list[float]:
-        """Durations in `text` that apply to the asked grades (clause by clause; a clause inherits grades)."""
+    def _values_for(query: Query, text: str, chunk_grades: list[int]) -> list[float]:
+        """Durations in `text` that apply to the asked grades (clause by clause; a clause inherits grades,
+        the first from its chunk when the chunk is about specific grades, e.g. a 初级中学's plan)."""
         values = []
-        current: set[int] = set()
+        current: set[int] = set(chunk_grades) if len(chunk_grades) < 9 else set()
         for clause in _CLAUSE.findall(text):
             grades = parse_grades(clause)
             if not grades and is_other_grades(clause):
@@ -182,7 +184,7 @@ class ExtractiveAnswerer:
         question asks for a value (time, duration, number) that the best sentence does not contain."""
         if not hits or best is None:
             return 0.0
-        cover = max(self.retriever.coverage(query.tokens, set(h.chunk.tokens)) for h in hits[:3])
+        cover = max(self.retriever.coverage(_content(query), set(h.chunk.tokens)) for h in hits[:3])
         score = 0.5 * cover + 0.5 * best.relevance
         if query.qtype in ("duration", "time", "number") and not best.type_ok:
             # The question wants a value and the best sentence has none: never guess one.
@@ -333,6 +335,12 @@ class ExtractiveAnswerer:
             text += "以下是资料中最接近的段落，仅供参考。"
         return Answer(question=query.original, text=text, abstained=True, hits=hits,
                       rewritten=query.text if query.rewritten_from_history else "", notice=query.notice)
+
+
+def _content(query: Query) -> list[str]:
+    """The words that coverage is measured on: grade words are left to the grade fit."""
+    rest = [t for t in query.tokens if t not in query.grade_tokens]
+    return rest or query.tokens
 
 
 def _value_kind(query: Query) -> str:

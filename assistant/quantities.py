@@ -216,6 +216,8 @@ def grades_label(grades: set[int] | frozenset[int]) -> str:
     if set(ordered) == set(JUNIOR):
         return "初中"
     names = "一二三四五六七八九"
+    if len(ordered) == 1 and ordered[0] >= 7:
+        return f"初{names[ordered[0] - 7]}（{names[ordered[0] - 1]}年级）"
     if ordered == list(range(ordered[0], ordered[-1] + 1)) and len(ordered) > 1:
         return f"{names[ordered[0] - 1]}至{names[ordered[-1] - 1]}年级"
     return "、".join(names[g - 1] for g in ordered) + "年级"

@@ -53,6 +53,7 @@ class Query:
     grades: set[int]
     qtype: str
     value_kind: str = ""
+    grade_tokens: set[str] = field(default_factory=set)
     doc_ids: set[str] = field(default_factory=set)
     place_names: list[str] = field(default_factory=list)
     unknown_places: list[str] = field(default_factory=list)
@@ -77,6 +78,11 @@ class QueryParser:
         self._t2s = opencc.OpenCC("t2s")
         # A word the corpus itself uses is already findable; rewriting it would only lose meaning (托管机构).
         self._synonyms = [(c, f) for c, f in load_synonyms() if c not in catalog.full_text]
+
+    def grade_tokens(self, text: str) -> set[str]:
+        """Tokens of the grade words (初一, 三年级…): grade fit is scored from metadata, not from word overlap."""
+        phrases = [canonical(m.group(0)) for m in _GRADE_WORDS.finditer(text)]
+        return {t for t in self.segmenter.tokens(text) if any(t in p for p in phrases)}
 
     def formal_words(self, text: str) -> str:
         """Parents' words → the policy texts' words (改作业 → 批改作业), from data/synonyms.txt."""
@@ -118,6 +124,7 @@ class QueryParser:
             original=question,
             text=text,
             tokens=self.segmenter.tokens(text),
+            grade_tokens=self.grade_tokens(text) if grades else set(),
             grades=grades,
             qtype=question_type(text),
             value_kind=value_kind(text, question_type(text)),
