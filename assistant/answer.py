@@ -23,18 +23,35 @@ from .segment import Segmenter
 from .settings import AnswerSettings
 
 TYPE_CUES: dict[str, re.Pattern[str]] = {
-    "time": re.compile(r"\d{1,2}\s*[:：]\s*\d{2}|[一二三四五六七八九十\d]+点|\d+月|\d+日|\d{4}年|[_x]+年|星期|"
-                       r"周[一二三四五六日]|每[周月]|学期|寒暑假|节假日|学年"),
-    "who": re.compile(r"(?:组长|校长|局长|园长|主任|书记|老师)[：:（(]?[\u4e00-\u9fff]{0,1}[\u4e00-\u9fff（(]|由\S{1,12}(?:任|担任|负责|牵头)|"
-                      r"[\u4e00-\u9fff]{1,10}(?:局|委员会|办公室|领导小组|工作室|中心|教导处|教务处|家委会|教研组|备课组|委)"),
-    "yesno": re.compile(r"不得|严禁|禁止|不允许|不能|不准|杜绝|不要|可以|允许|应当|应该|必须|鼓励|提倡|确保|不布置|不留|不设置"),
+    "time": re.compile(
+        r"\d{1,2}\s*[:：]\s*\d{2}|[一二三四五六七八九十\d]+点|\d+月|\d+日|\d{4}年|[_x]+年|星期|"
+        r"周[一二三四五六日]|每[周月]|学期|寒暑假|节假日|学年"
+    ),
+    "who": re.compile(
+        r"(?:组长|校长|局长|园长|主任|书记|老师)[：:（(]?[\u4e00-\u9fff]{0,1}[\u4e00-\u9fff（(]|由\S{1,12}(?:任|担任|负责|牵头)|"
+        r"[\u4e00-\u9fff]{1,10}(?:局|委员会|办公室|领导小组|工作室|中心|教导处|教务处|家委会|教研组|备课组|委)"
+    ),
+    "yesno": re.compile(
+        r"不得|严禁|禁止|不允许|不能|不准|杜绝|不要|可以|允许|应当|应该|必须|鼓励|提倡|确保|不布置|不留|不设置"
+    ),
     "list": re.compile(r"[、；;]|一是|二是|等"),
     "definition": re.compile(r"即|就是|是指|指的是|：|:|是"),
 }
 _CLAUSE = re.compile(r"[^，,；;：:]+[，,；;：:]?")
 MAX_QUOTE = 110
-SENTENCE_UNIT = 90  # sentences over ~1.6× this are scored clause-group by clause-group, so length does not win
-VALUE_NAMES = {"phone": "电话号码", "clock": "时间", "date": "日期", "frequency": "频次", "duration": "时长", "percent": "比例", "count": "数量", "number": "数字"}
+SENTENCE_UNIT = (
+    90  # sentences over ~1.6× this are scored clause-group by clause-group, so length does not win
+)
+VALUE_NAMES = {
+    "phone": "电话号码",
+    "clock": "时间",
+    "date": "日期",
+    "frequency": "频次",
+    "duration": "时长",
+    "percent": "比例",
+    "count": "数量",
+    "number": "数字",
+}
 
 
 @dataclass
@@ -97,17 +114,25 @@ class ExtractiveAnswerer:
                 seen.add(text)
                 sentence = Sentence(hit, rank, s, e, text)
                 # A rule often names its topic one sentence earlier ("推行无作业日制度。每周三…").
-                own = max(self.retriever.coverage(terms, tokens),
-                          0.85 * self.retriever.coverage(terms, tokens | previous))
+                own = max(
+                    self.retriever.coverage(terms, tokens),
+                    0.85 * self.retriever.coverage(terms, tokens | previous),
+                )
                 previous = tokens
                 ctx = self.retriever.coverage(_content(query), tokens | context)
                 sentence.relevance = 0.65 * own + 0.35 * ctx
                 sentence.type_ok = self._type_ok(_value_kind(query), text)
-                sentence.values = self._values_for(query, text, chunk.grades) if query.qtype == "duration" else []
+                sentence.values = (
+                    self._values_for(query, text, chunk.grades) if query.qtype == "duration" else []
+                )
                 sentence.grade_fit = self._grade_fit(query, text, chunk.grades)
                 prior = hit.score / top if top else 0.0
-                sentence.score = (0.5 * sentence.relevance + 0.2 * float(sentence.type_ok)
-                                  + 0.15 * sentence.grade_fit + 0.15 * prior)
+                sentence.score = (
+                    0.5 * sentence.relevance
+                    + 0.2 * float(sentence.type_ok)
+                    + 0.15 * sentence.grade_fit
+                    + 0.15 * prior
+                )
                 out.append(sentence)
         return sorted(out, key=lambda s: -s.score)
 
@@ -195,11 +220,17 @@ class ExtractiveAnswerer:
 
     def answer(self, query: Query, hits: list[Hit]) -> Answer:
         if query.out_of_scope:
-            return self._abstain(query, hits, f"资料只涉及义务教育阶段（小学一至六年级、初中七至九年级），"
-                                              f"没有关于“{query.out_of_scope}”的规定。")
+            return self._abstain(
+                query,
+                hits,
+                f"资料只涉及义务教育阶段（小学一至六年级、初中七至九年级），"
+                f"没有关于“{query.out_of_scope}”的规定。",
+            )
         if query.unknown_places:
             names = "、".join(query.unknown_places)
-            return self._abstain(query, hits, f"资料中没有找到关于“{names}”的文件，无法回答该地/该校的具体规定。")
+            return self._abstain(
+                query, hits, f"资料中没有找到关于“{names}”的文件，无法回答该地/该校的具体规定。"
+            )
         if not query.tokens:
             return self._abstain(query, hits, "资料中没有找到与这个问题相关的内容。")
         sentences = self.sentences(query, hits)
@@ -233,15 +264,31 @@ class ExtractiveAnswerer:
             if follow:
                 chosen.append(follow)
         citations = [self._cite(1, chosen)]
-        second = next((s for s in sentences[1:6] if s.hit.chunk.doc_id != best.hit.chunk.doc_id
-                       and s.score >= 0.92 * best.score and s.type_ok and s.text not in best.text), None)
+        second = next(
+            (
+                s
+                for s in sentences[1:6]
+                if s.hit.chunk.doc_id != best.hit.chunk.doc_id
+                and s.score >= 0.92 * best.score
+                and s.type_ok
+                and s.text not in best.text
+            ),
+            None,
+        )
         lines = [f"根据《{best.hit.chunk.title}》：「{citations[0].quote}」[1]"]
         if second:
             citations.append(self._cite(2, [second]))
             lines.append(f"另据《{second.hit.chunk.title}》：「{citations[1].quote}」[2]")
         text = self._fit("\n".join(lines))
-        return Answer(question=query.original, text=text, citations=citations, hits=hits, evidence_score=evidence,
-                      rewritten=query.text if query.rewritten_from_history else "", notice=query.notice)
+        return Answer(
+            question=query.original,
+            text=text,
+            citations=citations,
+            hits=hits,
+            evidence_score=evidence,
+            rewritten=query.text if query.rewritten_from_history else "",
+            notice=query.notice,
+        )
 
     def _duration_answer(self, query: Query, sentences: list[Sentence]) -> Answer | None:
         """Group grade-matched durations by value; more than one value across documents = a conflict."""
@@ -266,8 +313,13 @@ class ExtractiveAnswerer:
                 c = self._cite(len(citations) + 1, [s])
                 citations.append(c)
                 lines.append(f"《{s.hit.chunk.title}》：「{c.quote}」[{c.number}]")
-            return Answer(question=query.original, text=self._fit("\n".join(lines)), citations=citations,
-                          rewritten=query.text if query.rewritten_from_history else "", notice=query.notice)
+            return Answer(
+                question=query.original,
+                text=self._fit("\n".join(lines)),
+                citations=citations,
+                rewritten=query.text if query.rewritten_from_history else "",
+                notice=query.notice,
+            )
         lines = [f"{grade}的书面作业时长，各文件规定不一致："]
         conflicts = []
         budget = self.settings.max_citations
@@ -280,9 +332,14 @@ class ExtractiveAnswerer:
                 lines.append(f"· {_label(value)}：《{s.hit.chunk.title}》「{c.quote}」[{c.number}]")
             conflicts.append(f"{_label(value)}：" + "、".join(sorted(docs_per_value[value])))
         lines.append("学校之间规定不同，请以孩子所在学校的规定为准。")
-        return Answer(question=query.original, text=self._fit("\n".join(lines)), citations=citations,
-                      conflicts=conflicts, rewritten=query.text if query.rewritten_from_history else "",
-                      notice=query.notice)
+        return Answer(
+            question=query.original,
+            text=self._fit("\n".join(lines)),
+            citations=citations,
+            conflicts=conflicts,
+            rewritten=query.text if query.rewritten_from_history else "",
+            notice=query.notice,
+        )
 
     def _next_sentence(self, sentence: Sentence, pool: list[Sentence]) -> Sentence | None:
         after = [s for s in pool if s.hit is sentence.hit and s.start >= sentence.end]
@@ -295,9 +352,18 @@ class ExtractiveAnswerer:
         quote = chunk.text[start:end].strip()
         if len(quote) > MAX_QUOTE:
             start, quote = self._window(chunk.text, start, end, first)
-        return Citation(number=number, doc_id=chunk.doc_id, title=chunk.title, issuer=chunk.issuer,
-                        level=chunk.level, section=chunk.section, quote=quote, chunk_id=chunk.id,
-                        text=chunk.text, quote_start=chunk.text.find(quote))
+        return Citation(
+            number=number,
+            doc_id=chunk.doc_id,
+            title=chunk.title,
+            issuer=chunk.issuer,
+            level=chunk.level,
+            section=chunk.section,
+            quote=quote,
+            chunk_id=chunk.id,
+            text=chunk.text,
+            quote_start=chunk.text.find(quote),
+        )
 
     def _window(self, text: str, start: int, end: int, sentence: Sentence) -> tuple[int, str]:
         """A verbatim run of clauses around the value the question asks about, at most MAX_QUOTE long."""
@@ -333,8 +399,14 @@ class ExtractiveAnswerer:
         text = reason
         if hits:
             text += "以下是资料中最接近的段落，仅供参考。"
-        return Answer(question=query.original, text=text, abstained=True, hits=hits,
-                      rewritten=query.text if query.rewritten_from_history else "", notice=query.notice)
+        return Answer(
+            question=query.original,
+            text=text,
+            abstained=True,
+            hits=hits,
+            rewritten=query.text if query.rewritten_from_history else "",
+            notice=query.notice,
+        )
 
 
 def _content(query: Query) -> list[str]:
@@ -349,10 +421,14 @@ def _value_kind(query: Query) -> str:
 
 
 _CN_OR_DIGITS = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千半几]+)"
-_DATE = re.compile(r"\d{1,2}\s*月\s*\d{0,2}|\d{1,2}\s*[日号]|\d{4}\s*[年—-]|[_x]+\s*年|星期[一二三四五六日天]|"
-                   r"周[一二三四五六日]|学年|[一二三四五六七八九十]+月[一二三四五六七八九十]*[日号]?")
+_DATE = re.compile(
+    r"\d{1,2}\s*月\s*\d{0,2}|\d{1,2}\s*[日号]|\d{4}\s*[年—-]|[_x]+\s*年|星期[一二三四五六日天]|"
+    r"周[一二三四五六日]|学年|[一二三四五六七八九十]+月[一二三四五六七八九十]*[日号]?"
+)
 _SPAN = re.compile(rf"{_CN_OR_DIGITS}\s*(?:个)?(?:周|天|日|月|年|学期|星期|课时)")
-_FREQUENCY = re.compile(rf"每\s*(?:{_CN_OR_DIGITS}\s*个?)?(?:周|天|日|月|年|学期|星期|季度)|{_CN_OR_DIGITS}\s*次")
+_FREQUENCY = re.compile(
+    rf"每\s*(?:{_CN_OR_DIGITS}\s*个?)?(?:周|天|日|月|年|学期|星期|季度)|{_CN_OR_DIGITS}\s*次"
+)
 VALUE_CUES = {
     "clock": find_clock_times,
     "date": _DATE.search,

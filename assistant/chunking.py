@@ -13,8 +13,13 @@ from .settings import ChunkSettings
 _CN = "一二三四五六七八九十"
 # (level, pattern) — the level orders nesting: 一、 > （一） > 1. > 一是 > （1） > ⑴.
 HEADINGS: list[tuple[int, re.Pattern[str]]] = [
-    (1, re.compile(rf"^(?:第[{_CN}]{{1,3}}(?:部分|章|节)?[、，,.．：:\s]|[{_CN}]{{1,3}}[、.．]|[{_CN}]{{1,3}}\s(?=\S))"
-                   rf"(?![{_CN}\d]{{1,3}}\s*(?:[、，,至到-]\s*[{_CN}\d]{{1,3}})*\s*年级)")),
+    (
+        1,
+        re.compile(
+            rf"^(?:第[{_CN}]{{1,3}}(?:部分|章|节)?[、，,.．：:\s]|[{_CN}]{{1,3}}[、.．]|[{_CN}]{{1,3}}\s(?=\S))"
+            rf"(?![{_CN}\d]{{1,3}}\s*(?:[、，,至到-]\s*[{_CN}\d]{{1,3}})*\s*年级)"
+        ),
+    ),
     (2, re.compile(rf"^[（(][{_CN}]{{1,3}}[)）、]")),
     (3, re.compile(r"^\d{1,2}(?:[.．、](?!\d)|\s*[、])")),
     (4, re.compile(rf"^[{_CN}]{{1,2}}是(?=\S)")),
@@ -44,8 +49,12 @@ def heading_level(line: str) -> int | None:
                 return None  # "一是…" opening a long paragraph is a list item, not a heading
             return level
     stripped = line.rstrip()
-    if (4 <= len(stripped) <= 24 and not re.search(r"[。！？；，,：:_]|年级", stripped)
-            and not stripped[0].isdigit() and not stripped[-1].isdigit()):
+    if (
+        4 <= len(stripped) <= 24
+        and not re.search(r"[。！？；，,：:_]|年级", stripped)
+        and not stripped[0].isdigit()
+        and not stripped[-1].isdigit()
+    ):
         return SOFT_HEADING_LEVEL
     return None
 
@@ -116,7 +125,11 @@ def chunk_document(doc: Document, settings: ChunkSettings, segmenter: Segmenter)
             else:
                 groups.append((current[-1].section, current))
                 keep = current[-settings.overlap_sentences :] if (too_big and not new_section) else []
-                keep = keep if settings.overlap_sentences and sum(s.end - s.start for s in keep) < size // 2 else []
+                keep = (
+                    keep
+                    if settings.overlap_sentences and sum(s.end - s.start for s in keep) < size // 2
+                    else []
+                )
                 current, size = list(keep), sum(s.end - s.start for s in keep)
         current.append(span)
         size += length

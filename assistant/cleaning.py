@@ -22,7 +22,9 @@ _CJK = r"[\u3400-\u9fff]"
 _INTRA_WORD_NOISE = re.compile(rf"(?<={_CJK})(?:\\'|`|\.(?!\d))(?={_CJK})")
 _PAGE_MARKER = re.compile(r"^(\d{1,3})、")
 _TERMINAL = tuple("。！？；!?;：:”」』）)…")
-_INLINE_HEADING = re.compile(r"(?<=[。！？])(?=(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[)）])\S)")
+_INLINE_HEADING = re.compile(
+    r"(?<=[。！？])(?=(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[)）])\S)"
+)
 _TEASER_END = re.compile(r"(?:\.{3,}|…+)\s*$")
 _SPACES = re.compile(r"[ \t\u3000\xa0]+")
 

@@ -66,13 +66,31 @@ def cmd_sources(args: argparse.Namespace) -> int:
         print("还没有建立索引。请先运行：python -m assistant ingest", file=sys.stderr)
         return 1
     docs = [
-        {k: d[k] for k in ("id", "title", "issuer", "level", "region", "year", "doc_type", "source", "chunks",
-                            "indexed_at")}
+        {
+            k: d[k]
+            for k in (
+                "id",
+                "title",
+                "issuer",
+                "level",
+                "region",
+                "year",
+                "doc_type",
+                "source",
+                "chunks",
+                "indexed_at",
+            )
+        }
         for d in meta["documents"]
     ]
     if args.json:
-        print(json.dumps({"documents": docs, "generation": meta["generation"], "created": meta["created"]},
-                         ensure_ascii=False, indent=1))
+        print(
+            json.dumps(
+                {"documents": docs, "generation": meta["generation"], "created": meta["created"]},
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
         return 0
     from rich.console import Console
     from rich.table import Table
@@ -83,8 +101,15 @@ def cmd_sources(args: argparse.Namespace) -> int:
     for col in ("编号", "标题", "发布单位", "级别", "地区", "年份", "分块"):
         table.add_column(col)
     for d in docs:
-        table.add_row(d["id"], d["title"], d["issuer"], LEVEL_NAMES.get(d["level"], d["level"]), d["region"] or "",
-                      str(d["year"] or ""), str(d["chunks"]))
+        table.add_row(
+            d["id"],
+            d["title"],
+            d["issuer"],
+            LEVEL_NAMES.get(d["level"], d["level"]),
+            d["region"] or "",
+            str(d["year"] or ""),
+            str(d["chunks"]),
+        )
     Console(width=200).print(table)
     return 0
 
@@ -125,8 +150,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
             dn = f"#{h.dense_rank} {h.dense_score:.3f}" if h.dense_rank else "—"
             terms = "、".join(h.matched_terms[:6]) or "—"
             boosts = f" [{'，'.join(h.boosts)}]" if h.boosts else ""
-            print(f"{n:2d}. {h.chunk.id:38s} 关键词 {bm:>4s} ({terms}) 向量 {dn:>10s} 融合 {h.score:.4f}{boosts}")
-        print(f"证据分 {answer.evidence_score:.3f}（低于 {assistant.settings.answer.abstain_below} 时不作答）")
+            print(
+                f"{n:2d}. {h.chunk.id:38s} 关键词 {bm:>4s} ({terms}) 向量 {dn:>10s} 融合 {h.score:.4f}{boosts}"
+            )
+        print(
+            f"证据分 {answer.evidence_score:.3f}（低于 {assistant.settings.answer.abstain_below} 时不作答）"
+        )
     print(f"\n（用时 {answer.latency_ms:.0f} 毫秒）", file=sys.stderr)
     return 0
 

@@ -58,7 +58,9 @@ def load_manifest(path: Path) -> list[ManifestEntry]:
         try:
             entry = ManifestEntry(**raw)
         except TypeError as exc:
-            raise ManifestError(f"清单文件 {path.name} 中的条目 {raw.get('id', '?')} 有未知字段：{exc}") from exc
+            raise ManifestError(
+                f"清单文件 {path.name} 中的条目 {raw.get('id', '?')} 有未知字段：{exc}"
+            ) from exc
         if entry.id in seen:
             raise ManifestError(f"清单文件 {path.name} 中的编号 {entry.id} 重复")
         if entry.level and entry.level not in LEVELS:
@@ -70,15 +72,25 @@ def load_manifest(path: Path) -> list[ManifestEntry]:
     return entries
 
 
-def load_corpus(corpus_dir: Path, manifest_name: str = "manifest.toml", max_file_mb: float = 20.0,
-                paths: list[Path] | None = None) -> CorpusLoad:
+def load_corpus(
+    corpus_dir: Path,
+    manifest_name: str = "manifest.toml",
+    max_file_mb: float = 20.0,
+    paths: list[Path] | None = None,
+) -> CorpusLoad:
     """Read every supported file in `corpus_dir` (or just `paths`) into Documents."""
     entries = load_manifest(corpus_dir / manifest_name)
     by_source: dict[str, list[ManifestEntry]] = {}
     for entry in entries:
         by_source.setdefault(entry.source, []).append(entry)
-    files = paths if paths is not None else sorted(
-        p for p in corpus_dir.iterdir() if p.is_file() and not p.name.startswith(".") and p.name != manifest_name
+    files = (
+        paths
+        if paths is not None
+        else sorted(
+            p
+            for p in corpus_dir.iterdir()
+            if p.is_file() and not p.name.startswith(".") and p.name != manifest_name
+        )
     )
     documents: list[Document] = []
     rejected: list[SourceRejected] = []
@@ -178,8 +190,12 @@ def infer_meta(path: Path, text: str) -> DocumentMeta:
     year_match = re.search(r"(20\d\d)\s*[年—-]", head)
     place = _PLACE.search(title)  # the title names the place reliably; body text gives false matches
     doc_type = "other"
-    for words, kind in ((("方案", "计划"), "plan"), (("总结",), "summary"), (("汇报", "报告"), "report"),
-                        (("通知",), "notice")):
+    for words, kind in (
+        (("方案", "计划"), "plan"),
+        (("总结",), "summary"),
+        (("汇报", "报告"), "report"),
+        (("通知",), "notice"),
+    ):
         if any(w in title for w in words):
             doc_type = kind
             break

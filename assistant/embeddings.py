@@ -69,25 +69,37 @@ class SentenceTransformerEmbedder:
         self._query_prefix = query_prefix
         self._passage_prefix = passage_prefix
         self._batch = batch_size
-        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        dimension = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
+        )
         self.dim = int(dimension() or 0)
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         vectors = self._model.encode(
-            [self._passage_prefix + t for t in texts], batch_size=self._batch, normalize_embeddings=True,
-            convert_to_numpy=True, show_progress_bar=False,
+            [self._passage_prefix + t for t in texts],
+            batch_size=self._batch,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
 
     def embed_query(self, text: str) -> np.ndarray:
         vector = self._model.encode(
-            [self._query_prefix + text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+            [self._query_prefix + text],
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
         )
         return np.asarray(vector, dtype=np.float32)[0]
 
 
 def _offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0") or os.environ.get("TRANSFORMERS_OFFLINE", "") == "1"
+    return (
+        os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
+        or os.environ.get("TRANSFORMERS_OFFLINE", "") == "1"
+    )
 
 
 def _normalise(matrix: np.ndarray) -> np.ndarray:

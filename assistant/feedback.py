@@ -36,8 +36,9 @@ class FeedbackStore:
         db.row_factory = sqlite3.Row
         return db
 
-    def record(self, question: str, answer_text: str, citations_json: str, vote: str,
-               created_at: str | None = None) -> int:
+    def record(
+        self, question: str, answer_text: str, citations_json: str, vote: str, created_at: str | None = None
+    ) -> int:
         """Store one vote ("up" or "down"); returns its row id."""
         if vote not in VOTES:
             raise ValueError(f"vote must be one of {VOTES}, got {vote!r}")

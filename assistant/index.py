@@ -92,8 +92,14 @@ class IngestReport:
 class LoadedIndex:
     """One generation, opened for search: chunks in memory, BM25 in memory, dense search in Chroma."""
 
-    def __init__(self, directory: Path, meta: dict, chunks: list[Chunk], bm25: bm25s.BM25,
-                 collection: chromadb.Collection):
+    def __init__(
+        self,
+        directory: Path,
+        meta: dict,
+        chunks: list[Chunk],
+        bm25: bm25s.BM25,
+        collection: chromadb.Collection,
+    ):
         self.directory = directory
         self.meta = meta
         self.chunks = chunks
@@ -118,8 +124,9 @@ class LoadedIndex:
         k = min(k, len(self.chunks))
         if k <= 0:
             return []
-        result = self.collection.query(query_embeddings=[vector.tolist()], n_results=k, where=where,
-                                       include=["distances"])
+        result = self.collection.query(
+            query_embeddings=[vector.tolist()], n_results=k, where=where, include=["distances"]
+        )
         ids = result["ids"][0]
         distances = result["distances"][0] if result.get("distances") else [1.0] * len(ids)
         return [(i, 1.0 - float(d)) for i, d in zip(ids, distances, strict=True)]
@@ -128,8 +135,13 @@ class LoadedIndex:
 class IndexStore:
     """Reads and writes generations under settings.index_dir."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, segmenter: Segmenter,
-                 client: chromadb.ClientAPI | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        segmenter: Segmenter,
+        client: chromadb.ClientAPI | None = None,
+    ):
         self.settings = settings
         self.embedder = embedder
         self.segmenter = segmenter
@@ -161,7 +173,9 @@ class IndexStore:
         if meta.get("embedding") != self.embedder.name:
             raise IndexMismatch("嵌入模型", meta.get("embedding", "?"), self.embedder.name)
         if meta.get("chunker") != chunker_signature(self.settings):
-            raise IndexMismatch("分块设置", json.dumps(meta.get("chunker")), json.dumps(chunker_signature(self.settings)))
+            raise IndexMismatch(
+                "分块设置", json.dumps(meta.get("chunker")), json.dumps(chunker_signature(self.settings))
+            )
 
     def open(self) -> LoadedIndex:
         """Open the current generation; IndexMissing / IndexMismatch say what to run."""
@@ -171,8 +185,11 @@ class IndexStore:
         directory = self.root / "generations" / generation
         meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
         self.check_compatible(meta)
-        chunks = [Chunk.from_dict(json.loads(line)) for line in
-                  (directory / "chunks.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+        chunks = [
+            Chunk.from_dict(json.loads(line))
+            for line in (directory / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ]
         bm25 = bm25s.BM25.load(str(directory / "bm25"))
         try:
             collection = self.client.get_collection(meta["collection"], embedding_function=None)
@@ -192,15 +209,23 @@ class IndexStore:
                 raise AssistantError("另一个建索引任务正在运行，请稍后再试") from exc
             yield
 
-    def ingest(self, paths: list[Path] | None = None, rebuild: bool = False,
-               progress: Callable[[int, int, str], None] | None = None) -> IngestReport:
+    def ingest(
+        self,
+        paths: list[Path] | None = None,
+        rebuild: bool = False,
+        progress: Callable[[int, int, str], None] | None = None,
+    ) -> IngestReport:
         """Bring the index up to date with the corpus (or add/replace just `paths`); atomic."""
         started = time.perf_counter()
         report = IngestReport()
         with self._lock():
             corpus_dir = self.settings.corpus_dir
-            loaded = load_corpus(corpus_dir, self.settings.corpus.manifest, self.settings.corpus.max_file_mb,
-                                 paths=[Path(p) for p in paths] if paths else None)
+            loaded = load_corpus(
+                corpus_dir,
+                self.settings.corpus.manifest,
+                self.settings.corpus.max_file_mb,
+                paths=[Path(p) for p in paths] if paths else None,
+            )
             report.rejected = [str(r) for r in loaded.rejected]
             old_meta = self.read_meta()
             if old_meta and not rebuild:
@@ -218,7 +243,9 @@ class IndexStore:
                 keep = {i: d for i, d in old_docs.items() if i not in new_docs}
             else:
                 keep = {}
-            plan_unchanged = [i for i, d in new_docs.items() if i in old_docs and old_docs[i]["sha256"] == d.sha256]
+            plan_unchanged = [
+                i for i, d in new_docs.items() if i in old_docs and old_docs[i]["sha256"] == d.sha256
+            ]
             plan_changed = [i for i in new_docs if i in old_docs and i not in plan_unchanged]
             plan_added = [i for i in new_docs if i not in old_docs]
             plan_removed = [] if paths else [i for i in old_docs if i not in new_docs]
@@ -230,15 +257,22 @@ class IndexStore:
                 report.generation = old_meta["generation"]
                 report.seconds = time.perf_counter() - started
                 return report
-            generation = self._write_generation(old_meta, new_docs, plan_unchanged + list(keep),
-                                                plan_changed + plan_added, progress, report)
+            generation = self._write_generation(
+                old_meta, new_docs, plan_unchanged + list(keep), plan_changed + plan_added, progress, report
+            )
             report.generation = generation
         report.seconds = time.perf_counter() - started
         return report
 
-    def _write_generation(self, old_meta: dict | None, new_docs: dict[str, Document], reuse: list[str],
-                          fresh: list[str], progress: Callable[[int, int, str], None] | None,
-                          report: IngestReport) -> str:
+    def _write_generation(
+        self,
+        old_meta: dict | None,
+        new_docs: dict[str, Document],
+        reuse: list[str],
+        fresh: list[str],
+        progress: Callable[[int, int, str], None] | None,
+        report: IngestReport,
+    ) -> str:
         number = int((old_meta or {}).get("number", 0)) + 1
         if not old_meta:
             number = self._next_free_number()
@@ -264,11 +298,30 @@ class IndexStore:
             for doc_id in fresh:
                 doc = new_docs[doc_id]
                 doc_chunks = chunk_document(doc, self.settings.chunk, self.segmenter)
-                self._add(collection, doc_chunks, self.embedder.embed_passages([chunk_index_text(c) for c in doc_chunks]))
+                self._add(
+                    collection,
+                    doc_chunks,
+                    self.embedder.embed_passages([chunk_index_text(c) for c in doc_chunks]),
+                )
                 chunks.extend(doc_chunks)
                 m = doc.meta
-                records.append(DocRecord(m.id, doc.sha256, m.title, m.issuer, m.level, m.region, m.year, m.doc_type,
-                                         m.source, len(doc_chunks), now, list(m.aliases), doc.text))
+                records.append(
+                    DocRecord(
+                        m.id,
+                        doc.sha256,
+                        m.title,
+                        m.issuer,
+                        m.level,
+                        m.region,
+                        m.year,
+                        m.doc_type,
+                        m.source,
+                        len(doc_chunks),
+                        now,
+                        list(m.aliases),
+                        doc.text,
+                    )
+                )
                 done += len(doc.text)
                 if progress:
                     progress(done, total, doc_id)
@@ -287,7 +340,9 @@ class IndexStore:
                 "chunk_count": len(chunks),
                 "documents": [asdict(r) for r in sorted(records, key=lambda r: (r.source, r.id))],
             }
-            (staging / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+            (staging / "meta.json").write_text(
+                json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8"
+            )
             final = self.root / "generations" / generation
             shutil.rmtree(final, ignore_errors=True)
             os.replace(staging, final)
@@ -302,13 +357,21 @@ class IndexStore:
         self._prune(generation)
         return generation
 
-    def _copy_chunks(self, old_meta: dict, doc_ids: list[str], collection: chromadb.Collection) -> list[Chunk]:
+    def _copy_chunks(
+        self, old_meta: dict, doc_ids: list[str], collection: chromadb.Collection
+    ) -> list[Chunk]:
         """Carry unchanged documents over with their stored vectors: no re-embedding."""
         old_dir = self.root / "generations" / old_meta["generation"]
         wanted = set(doc_ids)
-        chunks = [c for c in (Chunk.from_dict(json.loads(line)) for line in
-                              (old_dir / "chunks.jsonl").read_text(encoding="utf-8").splitlines() if line.strip())
-                  if c.doc_id in wanted]
+        chunks = [
+            c
+            for c in (
+                Chunk.from_dict(json.loads(line))
+                for line in (old_dir / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
+                if line.strip()
+            )
+            if c.doc_id in wanted
+        ]
         old = self.client.get_collection(old_meta["collection"], embedding_function=None)
         for i in range(0, len(chunks), 256):
             batch = chunks[i : i + 256]
@@ -329,8 +392,10 @@ class IndexStore:
             ids=[c.id for c in chunks],
             embeddings=np.asarray(vectors, dtype=np.float32).tolist(),
             documents=[c.text for c in chunks],
-            metadatas=[{"doc_id": c.doc_id, "level": c.level, "section": c.section[:500],
-                        "grades": c.grades or [0]} for c in chunks],
+            metadatas=[
+                {"doc_id": c.doc_id, "level": c.level, "section": c.section[:500], "grades": c.grades or [0]}
+                for c in chunks
+            ],
         )
 
     def _write_files(self, directory: Path, chunks: list[Chunk]) -> None:

@@ -11,12 +11,25 @@ from .quantities import OUT_OF_SCOPE, parse_grades
 from .segment import Segmenter, canonical
 
 QTYPES: list[tuple[str, re.Pattern[str]]] = [
-    ("time", re.compile(r"几点|什么时候|何时|哪天|哪一天|几月|几号|星期几|周几|哪年|哪一年|哪个学年|时间段|时段|什么时间(?!内)|"
-                        r"多早|多晚|截止")),
-    ("duration", re.compile(r"多久|多长时间|多少时间|多长|几个小时|几小时|多少分钟|几分钟|时长|不超过多少|最多.*写")),
+    (
+        "time",
+        re.compile(
+            r"几点|什么时候|何时|哪天|哪一天|几月|几号|星期几|周几|哪年|哪一年|哪个学年|时间段|时段|什么时间(?!内)|"
+            r"多早|多晚|截止"
+        ),
+    ),
+    (
+        "duration",
+        re.compile(r"多久|多长时间|多少时间|多长|几个小时|几小时|多少分钟|几分钟|时长|不超过多少|最多.*写"),
+    ),
     ("who", re.compile(r"谁|哪个部门|哪个单位|哪些部门|什么人|负责人|组长|牵头")),
     ("number", re.compile(r"多少|几[次所个项名篇条节年天]|几成|百分之|比例|覆盖率|占比|数量|几")),
-    ("yesno", re.compile(r"能不能|能否|可不可以|可以吗|是否|允许|能.*吗|可以.*吗|要不要|会不会|必须|需不需要|有没有|吗[？?]?$")),
+    (
+        "yesno",
+        re.compile(
+            r"能不能|能否|可不可以|可以吗|是否|允许|能.*吗|可以.*吗|要不要|会不会|必须|需不需要|有没有|吗[？?]?$"
+        ),
+    ),
     ("list", re.compile(r"哪些|有什么|有哪些|什么措施|怎么做|如何|怎样|做法|措施|包括|内容")),
     ("definition", re.compile(r"是什么|什么是|什么意思|指什么|含义|是指|啥是")),
 ]
@@ -110,12 +123,14 @@ class QueryParser:
             text = self.formal_words(text)
         rewritten = False
         if understand and history:
-            text, rewritten = self.rewrite_followup(text, [self.simplify(h) for h in history if h and h.strip()])
+            text, rewritten = self.rewrite_followup(
+                text, [self.simplify(h) for h in history if h and h.strip()]
+            )
         grades = parse_grades(text) if understand else set()
         out_of_scope = ""
         if understand and (m := OUT_OF_SCOPE.search(text)) and _only_out_of_scope(text):
             # "普通高中招生" is in the corpus; "高中生的作业" is not: only the latter is out of scope.
-            context = text[m.start(): m.end() + 2]
+            context = text[m.start() : m.end() + 2]
             if context not in self.catalog.full_text:
                 out_of_scope = m.group(0)
         doc_ids, names = self.catalog.docs_named(canonical(text)) if understand else (set(), [])
@@ -205,7 +220,9 @@ def value_kind(text: str, qtype: str) -> str:
         return "clock"
     if re.search(r"哪天|哪一天|几月几[号日]|几号|什么日期|哪年|哪一年|星期几|周几|哪个学年|几月", text):
         return "date"
-    if re.search(r"(?:多久|多长时间|多少天|几天|几周|几个月)\S{0,8}一次|频率|多久\S{0,4}(?:检查|开展|进行|召开)", text):
+    if re.search(
+        r"(?:多久|多长时间|多少天|几天|几周|几个月)\S{0,8}一次|频率|多久\S{0,4}(?:检查|开展|进行|召开)", text
+    ):
         return "frequency"
     if qtype == "duration":
         return "duration"

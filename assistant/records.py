@@ -140,8 +140,14 @@ class Answer:
                 for c in self.citations
             ],
             "retrieved": [
-                {"doc_id": h.chunk.doc_id, "title": h.chunk.title, "chunk_id": h.chunk.id,
-                 "section": h.chunk.section, "text": h.chunk.text, "score": round(h.score, 6)}
+                {
+                    "doc_id": h.chunk.doc_id,
+                    "title": h.chunk.title,
+                    "chunk_id": h.chunk.id,
+                    "section": h.chunk.section,
+                    "text": h.chunk.text,
+                    "score": round(h.score, 6),
+                }
                 for h in self.hits[:10]
             ],
             "rewritten_question": self.rewritten,

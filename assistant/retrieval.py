@@ -66,7 +66,9 @@ class HybridRetriever:
                 hit = hits.setdefault(chunk_id, Hit(chunk=chunk))
                 hit.dense_rank, hit.dense_score = rank, similarity
                 if not hit.matched_terms:
-                    hit.matched_terms = sorted(set(query.tokens) & set(chunk.tokens), key=lambda t: -self.term_weight(t))
+                    hit.matched_terms = sorted(
+                        set(query.tokens) & set(chunk.tokens), key=lambda t: -self.term_weight(t)
+                    )
 
         rrf = self.settings.rrf_k
         for hit in hits.values():
@@ -116,13 +118,21 @@ class PolicyRetriever(BaseRetriever):
     assistant: object
     k: int = 10
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[LCDocument]:
         hits = self.assistant.retrieve(query)[: self.k]  # type: ignore[attr-defined]
         return [
             LCDocument(
                 page_content=h.chunk.text,
-                metadata={"chunk_id": h.chunk.id, "doc_id": h.chunk.doc_id, "title": h.chunk.title,
-                          "issuer": h.chunk.issuer, "section": h.chunk.section, "score": h.score},
+                metadata={
+                    "chunk_id": h.chunk.id,
+                    "doc_id": h.chunk.doc_id,
+                    "title": h.chunk.title,
+                    "issuer": h.chunk.issuer,
+                    "section": h.chunk.section,
+                    "score": h.score,
+                },
             )
             for h in hits
         ]

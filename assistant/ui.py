@@ -158,7 +158,7 @@ def highlight(text: str, terms: list[str]) -> str:
     pattern = re.compile("|".join(re.escape(w) for w in words))
     out, pos = [], 0
     for match in pattern.finditer(text):
-        out.append(esc(text[pos:match.start()]))
+        out.append(esc(text[pos : match.start()]))
         out.append(f"<mark>{esc(match.group())}</mark>")
         pos = match.end()
     out.append(esc(text[pos:]))
@@ -181,11 +181,11 @@ def quote_in_chunk(citation: Citation) -> str:
     """The chunk text with the quoted sentence marked, all escaped."""
     text, quote = citation.text or "", citation.quote or ""
     start = citation.quote_start
-    if not (0 <= start and text[start:start + len(quote)] == quote):
+    if not (0 <= start and text[start : start + len(quote)] == quote):
         start = text.find(quote) if quote else -1
     if start < 0 or not quote:
-        return esc(text) + (f'<br><mark>{esc(quote)}</mark>' if quote else "")
-    return f"{esc(text[:start])}<mark>{esc(quote)}</mark>{esc(text[start + len(quote):])}"
+        return esc(text) + (f"<br><mark>{esc(quote)}</mark>" if quote else "")
+    return f"{esc(text[:start])}<mark>{esc(quote)}</mark>{esc(text[start + len(quote) :])}"
 
 
 def render_citation(citation: Citation) -> str:
@@ -196,7 +196,7 @@ def render_citation(citation: Citation) -> str:
         f'<span class="cite-sub">{esc(citation.issuer)} · {esc(level_name(citation.level))}</span></summary>'
         f'<div class="cite-body">'
         f'<div class="cite-meta">发文单位：{esc(citation.issuer)}　层级：{esc(level_name(citation.level))}<br>'
-        f'章节：{esc(section)}</div>'
+        f"章节：{esc(section)}</div>"
         f'<div class="cite-text">{quote_in_chunk(citation)}</div>'
         f'<div class="cite-id">文档编号 {esc(citation.doc_id)} · 可在「规则查询」页打开原文</div>'
         f"</div></details>"
@@ -249,17 +249,31 @@ def render_answer(answer: Answer, shown: int | None = None) -> str:
 
 def render_banner(state: JobState, documents: int = 0) -> str:
     if state.error and not state.ready:
-        return (f'<div class="banner error">❌ 资料索引建立失败，暂时无法回答问题。请联系管理员。<br>'
-                f"<small>{esc(state.error)}</small></div>")
+        return (
+            f'<div class="banner error">❌ 资料索引建立失败，暂时无法回答问题。请联系管理员。<br>'
+            f"<small>{esc(state.error)}</small></div>"
+        )
     if state.running:
-        bar = f'<progress value="{state.done}" max="{state.total}"></progress>' if state.total else "<progress></progress>"
-        done = (f"已完成 {progress_percent(state)}%（已处理 {state.documents} 份文件，"
-                f"最近：{esc(state.current)}）" if state.total else "准备中")
+        bar = (
+            f'<progress value="{state.done}" max="{state.total}"></progress>'
+            if state.total
+            else "<progress></progress>"
+        )
+        done = (
+            f"已完成 {progress_percent(state)}%（已处理 {state.documents} 份文件，"
+            f"最近：{esc(state.current)}）"
+            if state.total
+            else "准备中"
+        )
         if state.kind == "build":
-            return (f'<div class="banner building">⏳ 正在建立资料索引：{done} {bar}<br>'
-                    "建好之前暂时不能回答问题，请稍候一两分钟。</div>")
-        return (f'<div class="banner building">🔄 正在更新资料索引：{done} {bar}<br>'
-                "更新期间照常回答（使用更新前的资料）。</div>")
+            return (
+                f'<div class="banner building">⏳ 正在建立资料索引：{done} {bar}<br>'
+                "建好之前暂时不能回答问题，请稍候一两分钟。</div>"
+            )
+        return (
+            f'<div class="banner building">🔄 正在更新资料索引：{done} {bar}<br>'
+            "更新期间照常回答（使用更新前的资料）。</div>"
+        )
     if state.error:
         return f'<div class="banner error">⚠️ 上次更新索引失败，仍在使用原有资料：{esc(state.error)}</div>'
     if state.ready:
@@ -284,8 +298,13 @@ def format_time(stamp: str) -> str:
 class WebApp:
     """Event handlers over one shared Assistant; per-visitor data lives in gr.State, never here."""
 
-    def __init__(self, bot: Assistant, settings: Settings, job: IndexJob | None = None,
-                 feedback: FeedbackStore | None = None):
+    def __init__(
+        self,
+        bot: Assistant,
+        settings: Settings,
+        job: IndexJob | None = None,
+        feedback: FeedbackStore | None = None,
+    ):
         self.bot = bot
         self.settings = settings
         self.job = job or IndexJob(bot)
@@ -314,8 +333,10 @@ class WebApp:
             answer = self.bot.ask(text, questions or None)
         except Exception:  # a broken index must not take the page down with it
             log.exception("ask failed")
-            chat[-1] = {"role": "assistant",
-                        "content": '<div class="answer-text">抱歉，系统暂时出了点问题，请稍后再试。</div>'}
+            chat[-1] = {
+                "role": "assistant",
+                "content": '<div class="answer-text">抱歉，系统暂时出了点问题，请稍后再试。</div>',
+            }
             yield "", chat, questions, records, gr.update()
             return
 
@@ -327,18 +348,25 @@ class WebApp:
         chat[-1] = {"role": "assistant", "content": render_answer(answer)}
         questions.append(text[: self.settings.answer.max_question_chars])
         cited = [{k: v for k, v in c.to_dict().items() if k != "text"} for c in answer.citations]
-        records[len(chat) - 1] = {"question": text, "answer": answer.text,
-                                  "citations": json.dumps(cited, ensure_ascii=False)}
-        picker = [(f"[{c.number}] {book_title(c.title)} {c.section}"[:80], f"{c.doc_id}|{c.chunk_id}")
-                  for c in answer.citations]
+        records[len(chat) - 1] = {
+            "question": text,
+            "answer": answer.text,
+            "citations": json.dumps(cited, ensure_ascii=False),
+        }
+        picker = [
+            (f"[{c.number}] {book_title(c.title)} {c.section}"[:80], f"{c.doc_id}|{c.chunk_id}")
+            for c in answer.citations
+        ]
         yield "", chat, questions, records, gr.update(choices=picker, value=picker[0][1] if picker else None)
 
     def _not_ready_message(self, state: JobState) -> str:
         if state.error:
             text = "抱歉，资料索引建立失败，暂时无法回答。请联系管理员查看「索引状态」页。"
         elif state.total:
-            text = (f"资料库正在建立索引（已完成 {progress_percent(state)}%），"
-                    "完成后就能回答，请稍等一两分钟再提问。")
+            text = (
+                f"资料库正在建立索引（已完成 {progress_percent(state)}%），"
+                "完成后就能回答，请稍等一两分钟再提问。"
+            )
         else:
             text = "资料库正在建立索引，完成后就能回答，请稍等一两分钟再提问。"
         return f'<div class="answer-text">{esc(text)}</div>'
@@ -351,8 +379,9 @@ class WebApp:
         record = (records or {}).get(index)
         if record is None or data.liked not in (True, False):
             return  # un-voting, or a message that is not an answer (e.g. "please wait")
-        self.feedback.record(record["question"], record["answer"], record["citations"],
-                             "up" if data.liked else "down")
+        self.feedback.record(
+            record["question"], record["answer"], record["citations"], "up" if data.liked else "down"
+        )
         gr.Info("已记录，感谢您的反馈！", duration=3)
 
     # ------------------------------------------------------------------ teachers' lookup
@@ -361,14 +390,21 @@ class WebApp:
         """Returns (results HTML, 'open' picker)."""
         keywords = (keywords or "")[:200]
         if not self.job.state().ready:
-            return '<div class="hits-empty">资料索引尚未建好，请稍后再查。</div>', gr.update(choices=[], value=None)
+            return '<div class="hits-empty">资料索引尚未建好，请稍后再查。</div>', gr.update(
+                choices=[], value=None
+            )
         if not keywords.strip() and not topic:
-            return '<div class="hits-empty">请输入关键词，或选择一个主题。</div>', gr.update(choices=[], value=None)
-        hits = self.bot.search(keywords, grades=set(grades or []) or None, topic=topic or None,
-                               level=level or None)
+            return '<div class="hits-empty">请输入关键词，或选择一个主题。</div>', gr.update(
+                choices=[], value=None
+            )
+        hits = self.bot.search(
+            keywords, grades=set(grades or []) or None, topic=topic or None, level=level or None
+        )
         if not hits:
-            return ('<div class="hits-empty">没有找到符合条件的规定，可以换个关键词或放宽筛选条件。</div>',
-                    gr.update(choices=[], value=None))
+            return (
+                '<div class="hits-empty">没有找到符合条件的规定，可以换个关键词或放宽筛选条件。</div>',
+                gr.update(choices=[], value=None),
+            )
         typed = [w for w in re.split(r"[\s,，、;；]+", keywords) if w]
         cards = []
         for i, hit in enumerate(hits, 1):
@@ -379,12 +415,14 @@ class WebApp:
                 f'<span class="badge">{esc(level_name(chunk.level))}</span>'
                 f'<span class="hit-issuer">{esc(chunk.issuer)}</span></div>'
                 f'<div class="hit-section">📍 {esc(chunk.section or "正文")}'
-                f'{"　适用：" + esc(grades_text) if grades_text else ""}</div>'
+                f"{'　适用：' + esc(grades_text) if grades_text else ''}</div>"
                 f'<div class="hit-text">{highlight(chunk.text, list(hit.matched_terms) + typed)}</div></div>'
             )
         summary = f'<div class="hits-summary">找到 {len(hits)} 条相关规定（按相关程度排序）</div>'
-        picker = [(f"{i}. {book_title(h.chunk.title)} {h.chunk.section}"[:80], f"{h.chunk.doc_id}|{h.chunk.id}")
-                  for i, h in enumerate(hits, 1)]
+        picker = [
+            (f"{i}. {book_title(h.chunk.title)} {h.chunk.section}"[:80], f"{h.chunk.doc_id}|{h.chunk.id}")
+            for i, h in enumerate(hits, 1)
+        ]
         return summary + "".join(cards), gr.update(choices=picker, value=picker[0][1])
 
     # ------------------------------------------------------------------ document viewer
@@ -392,13 +430,17 @@ class WebApp:
     def sorted_documents(self) -> list:
         """National documents first, then province, city, county, school; by title within a level."""
         order = list(LEVEL_NAMES)
-        return sorted(self.bot.documents(), key=lambda d: (order.index(d.level) if d.level in order else 99, d.title))
+        return sorted(
+            self.bot.documents(), key=lambda d: (order.index(d.level) if d.level in order else 99, d.title)
+        )
 
     def document_choices(self) -> list[tuple[str, str]]:
         return [(f"{book_title(d.title)}（{level_name(d.level)}）", d.id) for d in self.sorted_documents()]
 
     def _doc_chunks(self, doc_id: str) -> list[Chunk]:
-        return sorted((c for c in self.bot.engine().index.chunks if c.doc_id == doc_id), key=lambda c: c.start)
+        return sorted(
+            (c for c in self.bot.engine().index.chunks if c.doc_id == doc_id), key=lambda c: c.start
+        )
 
     def _sections(self, doc_id: str) -> list[tuple[str, int, int]]:
         """(section, start, end) for each run of consecutive chunks sharing a section, in reading order."""
@@ -413,8 +455,9 @@ class WebApp:
     def section_choices(self, doc_id: str) -> list[tuple[str, int]]:
         return [((s or "（正文）")[:70], start) for s, start, _ in self._sections(doc_id)]
 
-    def render_document(self, doc_id: str | None, section_start: int | None = None,
-                        chunk_id: str | None = None) -> str:
+    def render_document(
+        self, doc_id: str | None, section_start: int | None = None, chunk_id: str | None = None
+    ) -> str:
         if not doc_id:
             return '<div class="doc-empty">请选择一份文件。</div>'
         try:
@@ -459,8 +502,12 @@ class WebApp:
         start = None
         if chunk is not None:
             start = next((a for s, a, b in self._sections(doc_id) if a <= chunk.start < b), None)
-        return (gr.Tabs(selected="lookup"), gr.update(choices=self.document_choices(), value=doc_id),
-                gr.update(choices=sections, value=start), self.render_document(doc_id, start, chunk_id))
+        return (
+            gr.Tabs(selected="lookup"),
+            gr.update(choices=self.document_choices(), value=doc_id),
+            gr.update(choices=sections, value=start),
+            self.render_document(doc_id, start, chunk_id),
+        )
 
     # ------------------------------------------------------------------ status
 
@@ -468,21 +515,30 @@ class WebApp:
         """(banner, summary, documents table, timer, document picker) for the page load and each tick."""
         state = self.job.state()
         docs = self.sorted_documents() if state.ready else []
-        rows = [[d.title, d.issuer, level_name(d.level), d.year or "", d.chunks, format_time(d.indexed_at), d.id]
-                for d in docs]
+        rows = [
+            [d.title, d.issuer, level_name(d.level), d.year or "", d.chunks, format_time(d.indexed_at), d.id]
+            for d in docs
+        ]
         info = self.bot.status() if state.ready else {}
         lines = []
         if info.get("indexed"):
-            lines.append(f"**索引版本** {info['generation']}　**建立时间** {format_time(info['created'])}　"
-                         f"**文件** {info['documents']} 份　**分块** {info['chunks']} 个　"
-                         f"**向量模型** `{info['embedding']}`")
+            lines.append(
+                f"**索引版本** {info['generation']}　**建立时间** {format_time(info['created'])}　"
+                f"**文件** {info['documents']} 份　**分块** {info['chunks']} 个　"
+                f"**向量模型** `{info['embedding']}`"
+            )
         else:
             lines.append("**索引尚未建好。**")
         if state.message:
             lines.append(f"上次建立/更新：{state.message}")
         lines.append(f"家长反馈：👍 {self.feedback.count('up')}　👎 {self.feedback.count('down')}")
-        return (render_banner(state, len(docs)), "\n\n".join(lines), rows, gr.Timer(active=state.running),
-                gr.update(choices=self.document_choices()) if state.ready else gr.update())
+        return (
+            render_banner(state, len(docs)),
+            "\n\n".join(lines),
+            rows,
+            gr.Timer(active=state.running),
+            gr.update(choices=self.document_choices()) if state.ready else gr.update(),
+        )
 
     def refresh_index(self, rebuild: bool):
         if not self.job.start_refresh(rebuild=bool(rebuild)):
@@ -498,8 +554,10 @@ class WebApp:
     def build(self) -> gr.Blocks:
         limit = self.settings.app.concurrency_limit
         with gr.Blocks(title="“双减”政策问答助手", analytics_enabled=False) as demo:
-            gr.HTML('<div class="app-title"><h1>📘 “双减”政策问答助手</h1>'
-                    "<p>用大白话问“双减”政策，回答都摘自政策原文并标明出处。</p></div>")
+            gr.HTML(
+                '<div class="app-title"><h1>📘 “双减”政策问答助手</h1>'
+                "<p>用大白话问“双减”政策，回答都摘自政策原文并标明出处。</p></div>"
+            )
             banner = gr.HTML(render_banner(self.job.state()), elem_id="status-banner")
             timer = gr.Timer(1.0, active=True)
             questions = gr.State([])
@@ -507,57 +565,109 @@ class WebApp:
             with gr.Tabs(selected="chat") as tabs:
                 with gr.Tab("💬 家长问答", id="chat", elem_id="chat-tab"):
                     chatbot = gr.Chatbot(
-                        elem_id="chat", height=560, show_label=False, layout="bubble",
-                        feedback_options=["Like", "Dislike"], buttons=[], autoscroll=True,
+                        elem_id="chat",
+                        height=560,
+                        show_label=False,
+                        layout="bubble",
+                        feedback_options=["Like", "Dislike"],
+                        buttons=[],
+                        autoscroll=True,
                         placeholder="<div class='placeholder'>👋 您好！我可以回答关于作业、课后服务、考试、"
-                                    "校外培训等“双减”问题。<br>下面有几个常见问题，点一下就能填入。</div>",
+                        "校外培训等“双减”问题。<br>下面有几个常见问题，点一下就能填入。</div>",
                     )
                     with gr.Row(equal_height=True):
-                        box = gr.Textbox(placeholder="请输入您的问题，按回车发送", show_label=False, scale=6,
-                                         max_lines=6, max_length=MAX_INPUT_CHARS, elem_id="question",
-                                         submit_btn=False, autofocus=True)
+                        box = gr.Textbox(
+                            placeholder="请输入您的问题，按回车发送",
+                            show_label=False,
+                            scale=6,
+                            max_lines=6,
+                            max_length=MAX_INPUT_CHARS,
+                            elem_id="question",
+                            submit_btn=False,
+                            autofocus=True,
+                        )
                         send = gr.Button("发送", variant="primary", scale=1, min_width=80, elem_id="send")
                     gr.Examples(EXAMPLES, inputs=[box], label="常见问题（点击填入）", examples_per_page=10)
                     with gr.Row(equal_height=True):
                         clear = gr.Button("🆕 新对话", scale=1, min_width=100, elem_id="new-chat")
-                        cite_pick = gr.Dropdown(choices=[], label="出处原文（回答后可选，在「规则查询」页打开）",
-                                                scale=4, elem_id="cite-pick")
+                        cite_pick = gr.Dropdown(
+                            choices=[],
+                            label="出处原文（回答后可选，在「规则查询」页打开）",
+                            scale=4,
+                            elem_id="cite-pick",
+                        )
                         open_cite = gr.Button("📄 查看出处原文", scale=1, min_width=120, elem_id="open-cite")
-                    gr.Markdown("<small>回答由程序从政策文件中摘录，仅供参考；具体安排请以孩子所在学校和当地"
-                                "教育部门的通知为准。每条回答下方可点 👍/👎 告诉我们是否有帮助。</small>")
+                    gr.Markdown(
+                        "<small>回答由程序从政策文件中摘录，仅供参考；具体安排请以孩子所在学校和当地"
+                        "教育部门的通知为准。每条回答下方可点 👍/👎 告诉我们是否有帮助。</small>"
+                    )
                 with gr.Tab("🔎 规则查询", id="lookup", elem_id="lookup-tab"):
                     gr.Markdown("给老师用：按关键词查政策条文，可按年级、主题、文件层级筛选。")
                     with gr.Row():
-                        keywords = gr.Textbox(label="关键词", placeholder="例如：作业 时长、课后服务、考试 排名",
-                                              scale=3, elem_id="kw")
-                        topic = gr.Dropdown([("全部主题", "")] + [(t, t) for t in TOPICS], value="",
-                                            label="主题", scale=1, elem_id="topic")
-                        level = gr.Dropdown([("全部层级", "")] + [(n, k) for k, n in LEVEL_NAMES.items()],
-                                            value="", label="文件层级", scale=1, elem_id="level")
-                    grades = gr.CheckboxGroup([(f"{n}年级", i) for i, n in enumerate(GRADE_NAMES, 1)],
-                                              label="年级（可多选，不选即全部）", elem_id="grades")
+                        keywords = gr.Textbox(
+                            label="关键词",
+                            placeholder="例如：作业 时长、课后服务、考试 排名",
+                            scale=3,
+                            elem_id="kw",
+                        )
+                        topic = gr.Dropdown(
+                            [("全部主题", "")] + [(t, t) for t in TOPICS],
+                            value="",
+                            label="主题",
+                            scale=1,
+                            elem_id="topic",
+                        )
+                        level = gr.Dropdown(
+                            [("全部层级", "")] + [(n, k) for k, n in LEVEL_NAMES.items()],
+                            value="",
+                            label="文件层级",
+                            scale=1,
+                            elem_id="level",
+                        )
+                    grades = gr.CheckboxGroup(
+                        [(f"{n}年级", i) for i, n in enumerate(GRADE_NAMES, 1)],
+                        label="年级（可多选，不选即全部）",
+                        elem_id="grades",
+                    )
                     search = gr.Button("🔎 查询", variant="primary", elem_id="search")
                     with gr.Row():
                         with gr.Column(scale=1):
-                            results = gr.HTML('<div class="hits-empty">输入关键词后点“查询”。</div>', elem_id="hits")
+                            results = gr.HTML(
+                                '<div class="hits-empty">输入关键词后点“查询”。</div>', elem_id="hits"
+                            )
                         with gr.Column(scale=1):
                             gr.Markdown("### 📄 文件原文")
                             with gr.Row(equal_height=True):
-                                hit_pick = gr.Dropdown(label="打开查询结果中的第几条", choices=[], scale=4,
-                                                       elem_id="hit-pick")
+                                hit_pick = gr.Dropdown(
+                                    label="打开查询结果中的第几条", choices=[], scale=4, elem_id="hit-pick"
+                                )
                                 open_hit = gr.Button("打开", scale=1, min_width=70, elem_id="open-hit")
                             with gr.Row():
-                                doc_pick = gr.Dropdown(label="或直接选文件", choices=[], scale=1, elem_id="doc-pick")
-                                section_pick = gr.Dropdown(label="章节", choices=[], scale=1, elem_id="section-pick")
-                            viewer = gr.HTML('<div class="doc-empty">请选择一份文件，或从查询结果、对话出处中打开原文。</div>',
-                                             elem_id="viewer", js_on_load=SCROLL_TO_SECTION_JS)
+                                doc_pick = gr.Dropdown(
+                                    label="或直接选文件", choices=[], scale=1, elem_id="doc-pick"
+                                )
+                                section_pick = gr.Dropdown(
+                                    label="章节", choices=[], scale=1, elem_id="section-pick"
+                                )
+                            viewer = gr.HTML(
+                                '<div class="doc-empty">请选择一份文件，或从查询结果、对话出处中打开原文。</div>',
+                                elem_id="viewer",
+                                js_on_load=SCROLL_TO_SECTION_JS,
+                            )
                 with gr.Tab("📚 索引状态", id="status", elem_id="status-tab"):
                     summary = gr.Markdown(elem_id="status-summary")
-                    table = gr.Dataframe(headers=["标题", "发文单位", "层级", "年份", "分块数", "入库时间", "文档编号"],
-                                         interactive=False, wrap=True, elem_id="doc-table", max_height=620,
-                                         column_widths=["32%", "17%", "7%", "6%", "7%", "13%", "18%"])
+                    table = gr.Dataframe(
+                        headers=["标题", "发文单位", "层级", "年份", "分块数", "入库时间", "文档编号"],
+                        interactive=False,
+                        wrap=True,
+                        elem_id="doc-table",
+                        max_height=620,
+                        column_widths=["32%", "17%", "7%", "6%", "7%", "13%", "18%"],
+                    )
                     with gr.Row():
-                        rebuild_all = gr.Checkbox(label="全部重建（较慢；默认只处理有变化的文件）", value=False)
+                        rebuild_all = gr.Checkbox(
+                            label="全部重建（较慢；默认只处理有变化的文件）", value=False
+                        )
                         refresh = gr.Button("🔄 更新索引", elem_id="rebuild")
                         reload = gr.Button("刷新状态", size="sm")
 
@@ -565,28 +675,50 @@ class WebApp:
             demo.load(self.status_view, outputs=status_outputs, queue=False)
             timer.tick(self.status_view, outputs=status_outputs, queue=False, show_progress="hidden")
             reload.click(self.status_view, outputs=status_outputs, queue=False)
-            refresh.click(self.refresh_index, inputs=[rebuild_all], outputs=status_outputs,
-                          concurrency_limit=1, api_name="refresh_index")
+            refresh.click(
+                self.refresh_index,
+                inputs=[rebuild_all],
+                outputs=status_outputs,
+                concurrency_limit=1,
+                api_name="refresh_index",
+            )
 
             chat_outputs = [box, chatbot, questions, records, cite_pick]
-            gr.on([box.submit, send.click], self.respond, inputs=[box, chatbot, questions, records],
-                  outputs=chat_outputs, api_name="ask", trigger_mode="once", show_progress="minimal",
-                  concurrency_limit=limit, concurrency_id="retrieval")
+            gr.on(
+                [box.submit, send.click],
+                self.respond,
+                inputs=[box, chatbot, questions, records],
+                outputs=chat_outputs,
+                api_name="ask",
+                trigger_mode="once",
+                show_progress="minimal",
+                concurrency_limit=limit,
+                concurrency_id="retrieval",
+            )
             clear.click(self.new_chat, outputs=[chatbot, questions, records, cite_pick, box], queue=False)
             # The chatbot's own 🗑 button empties the messages; forget the conversation behind them too.
             chatbot.clear(self.new_chat, outputs=[chatbot, questions, records, cite_pick, box], queue=False)
             # Queued (toasts need the queue) but outside the answer limit: a vote is one quick SQLite insert.
-            chatbot.like(self.vote, inputs=[records], outputs=None, concurrency_limit=None, show_progress="hidden")
+            chatbot.like(
+                self.vote, inputs=[records], outputs=None, concurrency_limit=None, show_progress="hidden"
+            )
 
-            gr.on([search.click, keywords.submit], self.lookup, inputs=[keywords, grades, topic, level],
-                  outputs=[results, hit_pick], api_name="search", concurrency_limit=limit,
-                  concurrency_id="retrieval")
+            gr.on(
+                [search.click, keywords.submit],
+                self.lookup,
+                inputs=[keywords, grades, topic, level],
+                outputs=[results, hit_pick],
+                api_name="search",
+                concurrency_limit=limit,
+                concurrency_id="retrieval",
+            )
             open_outputs = [tabs, doc_pick, section_pick, viewer]
             open_cite.click(self.open_target, inputs=[cite_pick], outputs=open_outputs, queue=False)
             open_hit.click(self.open_target, inputs=[hit_pick], outputs=open_outputs, queue=False)
             doc_pick.input(self.pick_document, inputs=[doc_pick], outputs=[section_pick, viewer], queue=False)
-            section_pick.input(self.render_document, inputs=[doc_pick, section_pick], outputs=[viewer],
-                               queue=False)
+            section_pick.input(
+                self.render_document, inputs=[doc_pick, section_pick], outputs=[viewer], queue=False
+            )
             gr.api(self.api_status, api_name="status", concurrency_limit=None)
         return demo
 

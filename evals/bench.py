@@ -38,7 +38,9 @@ def make_synthetic(src: Path, dst: Path, scale: int) -> None:
         for f in src.glob("*.txt"):
             (dst / f"{f.stem}_x{n}.txt").write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
         parts.append(
-            manifest.replace('.txt"', f'_x{n}.txt"').replace('id = "', f'id = "x{n}-').replace('title = "', f'title = "（副本{n}）')
+            manifest.replace('.txt"', f'_x{n}.txt"')
+            .replace('id = "', f'id = "x{n}-')
+            .replace('title = "', f'title = "（副本{n}）')
         )
     (dst / "manifest.toml").write_text("\n".join(parts), encoding="utf-8")
 
@@ -75,9 +77,12 @@ def bench_queries(home: Path, questions: list[str]) -> dict:
         bot.ask(q)
         latencies.append((time.perf_counter() - started) * 1000)
     latencies.sort()
-    return {"queries": len(latencies), "warm_p50_ms": round(statistics.median(latencies), 1),
-            "warm_p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))], 1),
-            "peak_rss_mb": round(_peak_mb(), 0)}
+    return {
+        "queries": len(latencies),
+        "warm_p50_ms": round(statistics.median(latencies), 1),
+        "warm_p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))], 1),
+        "peak_rss_mb": round(_peak_mb(), 0),
+    }
 
 
 def bench_cold_cli(home: Path, runs: int = 3) -> dict:
@@ -86,8 +91,13 @@ def bench_cold_cli(home: Path, runs: int = 3) -> dict:
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "assistant", "ask", "三年级每天的书面作业不超过多长时间？", "--json"],
-                       env=env, check=True, capture_output=True, cwd=ROOT)
+        subprocess.run(
+            [sys.executable, "-m", "assistant", "ask", "三年级每天的书面作业不超过多长时间？", "--json"],
+            env=env,
+            check=True,
+            capture_output=True,
+            cwd=ROOT,
+        )
         times.append(time.perf_counter() - started)
     return {"cli_cold_start_to_answer_s": round(statistics.median(times), 2)}
 
@@ -97,20 +107,30 @@ def _child(kind: str, home: str, questions_file: str) -> None:
     if kind == "ingest":
         print(json.dumps(bench_ingest(home_path)))
     else:
-        questions = [json.loads(line)["question"] for line in Path(questions_file).read_text(encoding="utf-8").splitlines()
-                     if line.strip()]
+        questions = [
+            json.loads(line)["question"]
+            for line in Path(questions_file).read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ]
         print(json.dumps(bench_queries(home_path, questions)))
 
 
 def _run_child(kind: str, home: Path, questions: Path) -> dict:
     # Each measurement in its own process, so peak memory is that step's own.
-    out = subprocess.run([sys.executable, "-m", "evals.bench", "--child", kind, str(home), str(questions)],
-                         check=True, capture_output=True, text=True, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, "-m", "evals.bench", "--child", kind, str(home), str(questions)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--scale", type=int, default=10)
     parser.add_argument("--queries", type=Path, default=ROOT / "evals" / "qa.jsonl")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
@@ -127,8 +147,18 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 make_synthetic(ROOT / "corpus", home / "corpus", scale)
             row = {"corpus": label}
-            row.update({f"ingest_{k}" if k == "peak_rss_mb" else k: v for k, v in _run_child("ingest", home, args.queries).items()})
-            row.update({f"query_{k}" if k == "peak_rss_mb" else k: v for k, v in _run_child("query", home, args.queries).items()})
+            row.update(
+                {
+                    f"ingest_{k}" if k == "peak_rss_mb" else k: v
+                    for k, v in _run_child("ingest", home, args.queries).items()
+                }
+            )
+            row.update(
+                {
+                    f"query_{k}" if k == "peak_rss_mb" else k: v
+                    for k, v in _run_child("query", home, args.queries).items()
+                }
+            )
             row.update(bench_cold_cli(home))
             rows.append(row)
             print(json.dumps(row, ensure_ascii=False), flush=True)

@@ -16,7 +16,9 @@ from evals.run import load_dataset
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--dataset", type=Path, default=Path("evals/qa.jsonl"))
     parser.add_argument("--cost", type=float, default=3.0)
     args = parser.parse_args(argv)

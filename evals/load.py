@@ -56,8 +56,13 @@ def free_port() -> int:
 def start_app(port: int, log_path: Path) -> subprocess.Popen:
     env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1")
     with open(log_path, "w", encoding="utf-8") as log:  # the child keeps its own copy of the handle
-        return subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(port)],
-                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, str(ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def wait_ready(url: str, deadline: float, process: subprocess.Popen | None) -> None:
@@ -174,11 +179,17 @@ def percentile(values: list[float], p: float) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="a running app on loopback; default: start app.py on a free port")
-    parser.add_argument("--sessions", default="10,50", help="comma-separated concurrency levels (default 10,50)")
+    parser.add_argument(
+        "--sessions", default="10,50", help="comma-separated concurrency levels (default 10,50)"
+    )
     parser.add_argument("--questions", type=int, default=3, help="questions per session (default 3)")
-    parser.add_argument("--time-limit", type=float, default=300, help="seconds per level before no new request")
+    parser.add_argument(
+        "--time-limit", type=float, default=300, help="seconds per level before no new request"
+    )
     parser.add_argument("--request-timeout", type=float, default=120, help="seconds one answer may take")
-    parser.add_argument("--startup-timeout", type=float, default=900, help="seconds for app + index to be ready")
+    parser.add_argument(
+        "--startup-timeout", type=float, default=900, help="seconds for app + index to be ready"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -201,8 +212,10 @@ def main(argv: list[str] | None = None) -> int:
         wait_ready(url, time.monotonic() + args.startup_timeout, process)
         # One warm-up request so model and index caches do not count against the first level.
         run_level(url, 1, 1, time.monotonic() + 60, args.request_timeout)
-        rows = [run_level(url, n, args.questions, time.monotonic() + args.time_limit, args.request_timeout)
-                for n in levels]
+        rows = [
+            run_level(url, n, args.questions, time.monotonic() + args.time_limit, args.request_timeout)
+            for n in levels
+        ]
     finally:
         if process is not None:
             process.terminate()
@@ -212,14 +225,20 @@ def main(argv: list[str] | None = None) -> int:
                 process.kill()
 
     print()
-    print(f"target {url}  ·  {args.questions} questions per session  ·  answers streamed through gradio's queue")
-    header = f"{'sessions':>8} {'answered':>8} {'errors':>6} {'skipped':>7} {'p50 ms':>8} {'p95 ms':>8} " \
-             f"{'max ms':>8} {'wall s':>7} {'ans/s':>6}"
+    print(
+        f"target {url}  ·  {args.questions} questions per session  ·  answers streamed through gradio's queue"
+    )
+    header = (
+        f"{'sessions':>8} {'answered':>8} {'errors':>6} {'skipped':>7} {'p50 ms':>8} {'p95 ms':>8} "
+        f"{'max ms':>8} {'wall s':>7} {'ans/s':>6}"
+    )
     print(header)
     print("-" * len(header))
     for r in rows:
-        print(f"{r['sessions']:>8} {r['ok']:>8} {r['errors']:>6} {r['skipped']:>7} {r['p50']:>8.0f} {r['p95']:>8.0f} "
-              f"{r['max']:>8.0f} {r['wall']:>7.1f} {r['rps']:>6.1f}")
+        print(
+            f"{r['sessions']:>8} {r['ok']:>8} {r['errors']:>6} {r['skipped']:>7} {r['p50']:>8.0f} {r['p95']:>8.0f} "
+            f"{r['max']:>8.0f} {r['wall']:>7.1f} {r['rps']:>6.1f}"
+        )
         for example in r["examples"]:
             print(f"         error: {example}")
     return 1 if any(r["errors"] for r in rows) else 0

@@ -1,6 +1,6 @@
 """Write evals/REPORT.md and evals/modes.png from `evals.run` outputs: modes side by side, every failure listed.
 
-    python -m evals.report evals/out/run.*.json
+python -m evals.report evals/out/run.*.json
 """
 
 from __future__ import annotations
@@ -11,9 +11,21 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-COLUMNS = ["hit@1", "hit@3", "hit@5", "hit@10", "mrr", "answer_accuracy", "citation_accuracy",
-           "abstention_precision", "abstention_recall", "wrongly_abstained", "answered_unanswerable",
-           "latency_p50_ms", "latency_p95_ms"]
+COLUMNS = [
+    "hit@1",
+    "hit@3",
+    "hit@5",
+    "hit@10",
+    "mrr",
+    "answer_accuracy",
+    "citation_accuracy",
+    "abstention_precision",
+    "abstention_recall",
+    "wrongly_abstained",
+    "answered_unanswerable",
+    "latency_p50_ms",
+    "latency_p95_ms",
+]
 ORDER = ["bm25", "dense", "hybrid", "hybrid_qu"]
 
 
@@ -45,17 +57,32 @@ def chart(runs: dict[str, dict], path: Path) -> None:
 
 
 def report(runs: dict[str, dict]) -> str:
-    lines = ["# Eval report", "", f"Dataset: `{next(iter(runs.values()))['metrics'].get('dataset', '?')}` — "
-             f"{next(iter(runs.values()))['metrics']['questions']} questions. Regenerate: `make eval`.", "",
-             "![modes](modes.png)", "", "| mode | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
+    lines = [
+        "# Eval report",
+        "",
+        f"Dataset: `{next(iter(runs.values()))['metrics'].get('dataset', '?')}` — "
+        f"{next(iter(runs.values()))['metrics']['questions']} questions. Regenerate: `make eval`.",
+        "",
+        "![modes](modes.png)",
+        "",
+        "| mode | " + " | ".join(COLUMNS) + " |",
+        "|---" * (len(COLUMNS) + 1) + "|",
+    ]
     for mode, run in runs.items():
         lines.append(f"| {mode} | " + " | ".join(_fmt(run["metrics"].get(c)) for c in COLUMNS) + " |")
     main = runs.get("hybrid_qu") or next(iter(runs.values()))
-    lines += ["", f"## By kind ({main['metrics']['mode']})", "",
-              "| kind | n | hit@1 | hit@5 | answer | citation | abstained |", "|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        f"## By kind ({main['metrics']['mode']})",
+        "",
+        "| kind | n | hit@1 | hit@5 | answer | citation | abstained |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for kind, m in main["metrics"]["by_kind"].items():
-        lines.append(f"| {kind} | {m['questions']} | {_fmt(m['hit@1'])} | {_fmt(m['hit@5'])} | "
-                     f"{_fmt(m['answer_accuracy'])} | {_fmt(m['citation_accuracy'])} | {m['abstained']} |")
+        lines.append(
+            f"| {kind} | {m['questions']} | {_fmt(m['hit@1'])} | {_fmt(m['hit@5'])} | "
+            f"{_fmt(m['answer_accuracy'])} | {_fmt(m['citation_accuracy'])} | {m['abstained']} |"
+        )
     lines += ["", f"## Failures ({main['metrics']['mode']})", ""]
     for row in main["results"]:
         j = row["judgement"]
@@ -72,7 +99,9 @@ def report(runs: dict[str, dict]) -> str:
             problems.append("wrongly abstained")
         if problems:
             answer = row["answer"].replace("\n", " ")[:220]
-            lines.append(f"- **{row['id']}** ({row['kind']}; {', '.join(problems)}) {row['question']}  \n  → {answer}")
+            lines.append(
+                f"- **{row['id']}** ({row['kind']}; {', '.join(problems)}) {row['question']}  \n  → {answer}"
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -1,7 +1,7 @@
 """Run the eval set through the same Assistant.ask() the CLI and web app use, and score it.
 
-    python -m evals.run --dataset evals/qa.jsonl --output evals/out/hybrid_qu.json --mode hybrid_qu
-    python -m evals.run --mode all --output evals/out/run.json      # one file per mode: run.<mode>.json
+python -m evals.run --dataset evals/qa.jsonl --output evals/out/hybrid_qu.json --mode hybrid_qu
+python -m evals.run --mode all --output evals/out/run.json      # one file per mode: run.<mode>.json
 """
 
 from __future__ import annotations
@@ -112,7 +112,9 @@ def evaluate(assistant, items: list[dict], mode: str) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--dataset", type=Path, default=Path("evals/qa.jsonl"))
     parser.add_argument("--output", type=Path, default=Path("evals/out/run.json"))
     parser.add_argument("--mode", default="hybrid_qu", help=f"one of {MODES}, a comma list, or 'all'")
@@ -138,9 +140,11 @@ def main(argv: list[str] | None = None) -> int:
         out = args.output if len(modes) == 1 else args.output.with_name(f"{args.output.stem}.{mode}.json")
         out.write_text(json.dumps(run, ensure_ascii=False, indent=1), encoding="utf-8")
         m = run["metrics"]
-        print(f"{mode:10s} hit@1 {m['hit@1']}  hit@5 {m['hit@5']}  MRR {m['mrr']}  answer {m['answer_accuracy']}  "
-              f"citation {m['citation_accuracy']}  abst P/R {m['abstention_precision']}/{m['abstention_recall']}  "
-              f"wrongly abstained {m['wrongly_abstained']}  p50 {m.get('latency_p50_ms')} ms  → {out}")
+        print(
+            f"{mode:10s} hit@1 {m['hit@1']}  hit@5 {m['hit@5']}  MRR {m['mrr']}  answer {m['answer_accuracy']}  "
+            f"citation {m['citation_accuracy']}  abst P/R {m['abstention_precision']}/{m['abstention_recall']}  "
+            f"wrongly abstained {m['wrongly_abstained']}  p50 {m.get('latency_p50_ms')} ms  → {out}"
+        )
     print(f"({len(items)} questions, {time.perf_counter() - started:.0f} s)", file=sys.stderr)
     return 0
 

@@ -20,8 +20,16 @@ from assistant.ui import WebApp, create_app, launch_options
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 QUESTION = "三年级每天的书面作业不超过多长时间？"
 XSS = "<script>window.__xss=1</script>"
 WAIT_MS = 60_000
@@ -315,7 +323,9 @@ def test_questions_are_answered_from_the_old_index_during_a_rebuild(tmp_path, as
     (home / "corpus").mkdir(parents=True)
     manifest = (ROOT / "corpus" / "manifest.toml").read_text(encoding="utf-8")
     keep = [block for block in manifest.split("[[documents]]")[1:] if '"001_84cda09009ea5ed3.txt"' in block]
-    (home / "corpus" / "manifest.toml").write_text("".join("[[documents]]" + b for b in keep), encoding="utf-8")
+    (home / "corpus" / "manifest.toml").write_text(
+        "".join("[[documents]]" + b for b in keep), encoding="utf-8"
+    )
     shutil.copy(ROOT / "corpus" / "001_84cda09009ea5ed3.txt", home / "corpus")
     settings = Settings(home=home)
     bot = Assistant(settings, embedder=assistant.embedder)

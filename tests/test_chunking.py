@@ -26,12 +26,20 @@ def test_offsets_point_into_the_cleaned_document(chunks):
 def test_chunks_never_end_mid_sentence(chunks):
     for doc, chunk in chunks:
         after = doc.text[chunk.end : chunk.end + 1]
-        assert chunk.end == len(doc.text) or after == "\n" or chunk.text[-1] in "。！？；!?;”」）)" or len(chunk.text) > 300
+        assert (
+            chunk.end == len(doc.text)
+            or after == "\n"
+            or chunk.text[-1] in "。！？；!?;”」）)"
+            or len(chunk.text) > 300
+        )
 
 
 def test_section_path_follows_heading_levels(chunks):
     sections = {c.section for d, c in chunks if d.id == "furong-2021-plan"}
-    assert "二、具体实施 > 4.增效提质，标本兼治创新推进双减工作 > （2）全面压减作业总量和时长，减轻学生过重作业负担" in sections
+    assert (
+        "二、具体实施 > 4.增效提质，标本兼治创新推进双减工作 > （2）全面压减作业总量和时长，减轻学生过重作业负担"
+        in sections
+    )
 
 
 def test_grades_are_parsed_into_metadata(chunks):
@@ -49,7 +57,9 @@ def test_domain_terms_and_numbers_stay_findable(chunks):
 
 def test_placeholders_and_grade_lists_are_not_headings():
     assert heading_level("20_年7月，_中央办公厅印发了意见") is None
-    assert heading_level("一、二年级不布置课外书面作业，三至六年级学生书面作业时间平均每天不超过1小时。") is None
+    assert (
+        heading_level("一、二年级不布置课外书面作业，三至六年级学生书面作业时间平均每天不超过1小时。") is None
+    )
     assert heading_level("一、指导思想") == 1
     assert heading_level("（二）实施细则") == 2
     assert heading_level("⑴不定期抽查：教导处") == 6

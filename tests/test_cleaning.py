@@ -47,4 +47,6 @@ def test_placeholder_garbage_is_kept_and_anti_copy_noise_dropped():
 
 
 def test_full_and_half_width_are_equal_for_matching_only():
-    assert normalize_for_match("（一）严控作业总量，９０分钟") == normalize_for_match("(一)严控作业总量,90分钟")
+    assert normalize_for_match("（一）严控作业总量，９０分钟") == normalize_for_match(
+        "(一)严控作业总量,90分钟"
+    )

@@ -11,8 +11,14 @@ from tests.conftest import ROOT
 def _ask(home, *args):
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
     env["ASSISTANT_HOME"] = str(home)
-    return subprocess.run([sys.executable, "-m", "assistant", "ask", *args], capture_output=True, text=True,
-                          env=env, cwd=ROOT, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", "ask", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+    )
 
 
 def test_ask_json_shape(assistant, session_home):
@@ -20,14 +26,22 @@ def test_ask_json_shape(assistant, session_home):
     assert done.returncode == 0, done.stderr
     payload = json.loads(done.stdout)
     assert set(payload) >= {"answer", "abstained", "citations", "retrieved", "latency_ms"}
-    assert payload["citations"] and set(payload["citations"][0]) >= {"doc_id", "title", "section", "quote", "text"}
+    assert payload["citations"] and set(payload["citations"][0]) >= {
+        "doc_id",
+        "title",
+        "section",
+        "quote",
+        "text",
+    }
     assert len(payload["retrieved"]) == 10
     scores = [r["score"] for r in payload["retrieved"]]
     assert scores == sorted(scores, reverse=True)
 
 
 def test_ask_explain_and_followup(assistant, session_home):
-    done = _ask(session_home, "那五年级呢？", "--history", "三年级每天的书面作业不超过多长时间？", "--explain")
+    done = _ask(
+        session_home, "那五年级呢？", "--history", "三年级每天的书面作业不超过多长时间？", "--explain"
+    )
     assert done.returncode == 0, done.stderr
     assert "按上文理解为：五年级" in done.stdout
     assert "关键词" in done.stdout and "向量" in done.stdout and "融合" in done.stdout

