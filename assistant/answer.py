@@ -37,7 +37,7 @@ TYPE_CUES: dict[str, re.Pattern[str]] = {
     "list": re.compile(r"[、；;]|一是|二是|等"),
     "definition": re.compile(r"即|就是|是指|指的是|：|:|是"),
 }
-_CLAUSE = re.compile(r"[^，,；;：:]+[，,；;：:]?")
+CLAUSE = re.compile(r"[^，,；;：:]+[，,；;：:]?")
 MAX_QUOTE = 110
 SENTENCE_UNIT = (
     90  # sentences over ~1.6× this are scored clause-group by clause-group, so length does not win
@@ -191,7 +191,7 @@ class ExtractiveAnswerer:
         the first from its chunk when the chunk is about specific grades, e.g. a 初级中学's plan)."""
         values = []
         current: set[int] = set(chunk_grades) if len(chunk_grades) < 9 else set()
-        for clause in _CLAUSE.findall(text):
+        for clause in CLAUSE.findall(text):
             grades = parse_grades(clause)
             if not grades and is_other_grades(clause):
                 grades = other_grades(current)
@@ -352,23 +352,12 @@ class ExtractiveAnswerer:
         quote = chunk.text[start:end].strip()
         if len(quote) > MAX_QUOTE:
             start, quote = self._window(chunk.text, start, end, first)
-        return Citation(
-            number=number,
-            doc_id=chunk.doc_id,
-            title=chunk.title,
-            issuer=chunk.issuer,
-            level=chunk.level,
-            section=chunk.section,
-            quote=quote,
-            chunk_id=chunk.id,
-            text=chunk.text,
-            quote_start=chunk.text.find(quote),
-        )
+        return Citation.from_chunk(number, chunk, quote)
 
     def _window(self, text: str, start: int, end: int, sentence: Sentence) -> tuple[int, str]:
         """A verbatim run of clauses around the value the question asks about, at most MAX_QUOTE long."""
         span = text[start:end]
-        clauses = [(m.start(), m.end()) for m in _CLAUSE.finditer(span) if m.end() > m.start()]
+        clauses = [(m.start(), m.end()) for m in CLAUSE.finditer(span) if m.end() > m.start()]
         if not clauses:
             return start, span[:MAX_QUOTE]
         key = 0

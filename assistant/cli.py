@@ -183,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("ASSISTANT_LOG_LEVEL", "WARNING"))
-    for noisy in ("bm25s", "chromadb", "httpx", "jieba"):
+    for noisy in ("bm25s", "chromadb", "httpx", "jieba", "pypdf"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     try:

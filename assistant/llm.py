@@ -10,6 +10,7 @@ import unicodedata
 from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
 
+from .answer import CLAUSE, MAX_QUOTE
 from .chunking import sentence_spans
 from .errors import AssistantError
 from .quantities import CLOCK, cn_to_int, find_durations, parse_grades
@@ -21,7 +22,6 @@ log = logging.getLogger(__name__)
 
 NOT_FOUND = "资料中没有找到"
 MAX_PASSAGES = 5
-MAX_QUOTE = 110
 
 SYSTEM_PROMPT = f"""你是“双减”政策问答助手。用户消息里有编号为 [1]、[2]……的资料段落和一个问题。
 
@@ -39,7 +39,6 @@ _MARKER = re.compile(r"\[\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*\]")
 _SEGMENT = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*(?:\s*\[[^\]\n]*\])*[。！？!?；;]*")
 _THINK = re.compile(r"<think>.*?</think>", re.S)
 _QUESTION_TAG = re.compile(r"</?\s*问题\s*>")
-_CLAUSE = re.compile(r"[^，,；;：:]+[，,；;：:]?")
 
 _G = r"[一二三四五六七八九1-9]"
 _GRADE = re.compile(
@@ -169,20 +168,7 @@ class LLMAnswerer:
         for n in sorted(claims):
             chunk = chunks[n - 1]
             quote = best_quote(chunk.text, "".join(claims[n]))
-            out.append(
-                Citation(
-                    number=n,
-                    doc_id=chunk.doc_id,
-                    title=chunk.title,
-                    issuer=chunk.issuer,
-                    level=chunk.level,
-                    section=chunk.section,
-                    quote=quote,
-                    chunk_id=chunk.id,
-                    text=chunk.text,
-                    quote_start=chunk.text.find(quote),
-                )
-            )
+            out.append(Citation.from_chunk(n, chunk, quote))
         return out
 
 
@@ -380,7 +366,7 @@ def best_quote(text: str, claim: str) -> str:
     quote = text[start:end].strip()
     if len(quote) <= MAX_QUOTE:
         return quote
-    clauses = [m.group(0) for m in _CLAUSE.finditer(quote) if m.group(0)]
+    clauses = [m.group(0) for m in CLAUSE.finditer(quote) if m.group(0)]
     key = max(range(len(clauses)), key=lambda i: (_overlap(claim, clauses[i]), -i))
     lo = hi = key
     while True:

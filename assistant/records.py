@@ -100,6 +100,22 @@ class Citation:
     text: str
     quote_start: int = -1
 
+    @classmethod
+    def from_chunk(cls, number: int, chunk: Chunk, quote: str) -> Citation:
+        """Cite `quote`, a verbatim part of `chunk`, as source [number]."""
+        return cls(
+            number=number,
+            doc_id=chunk.doc_id,
+            title=chunk.title,
+            issuer=chunk.issuer,
+            level=chunk.level,
+            section=chunk.section,
+            quote=quote,
+            chunk_id=chunk.id,
+            text=chunk.text,
+            quote_start=chunk.text.find(quote),
+        )
+
     def to_dict(self) -> dict:
         return asdict(self)
 
