@@ -25,26 +25,45 @@ from .settings import AnswerSettings
 TYPE_CUES: dict[str, re.Pattern[str]] = {
     "time": re.compile(
         r"\d{1,2}\s*[:：]\s*\d{2}|[一二三四五六七八九十\d]+点|\d+月|\d+日|\d{4}年|[_x]+年|星期|"
-        r"周[一二三四五六日]|每[周月]|学期|寒暑假|节假日|学年"
+        r"周[一二三四五六日]|每[周月]|学期|寒暑假|节假日|学年|开学|放学|[一二三四五六七八九十\d]+(?:周|日|天)[内前]"
     ),
     "who": re.compile(
         r"(?:组长|校长|局长|园长|主任|书记|老师)[：:（(]?[\u4e00-\u9fff]{0,1}[\u4e00-\u9fff（(]|由\S{1,12}(?:任|担任|负责|牵头)|"
         r"[\u4e00-\u9fff]{1,10}(?:局|委员会|办公室|领导小组|工作室|中心|教导处|教务处|家委会|教研组|备课组|委)"
     ),
     "yesno": re.compile(
-        r"不得|严禁|禁止|不允许|不能|不准|杜绝|不要|可以|允许|应当|应该|必须|鼓励|提倡|确保|不布置|不留|不设置"
+        r"不得|严禁|禁止|不允许|不能|不准|杜绝|不要|可以|允许|应当|应该|也应|均应|应按|必须|鼓励|提倡|确保|不布置|不留|不设置"
     ),
-    "list": re.compile(r"[、；;]|一是|二是|等"),
+    # Items in a row (、；一是…), or three and more comma clauses ("优化…，分类控制…，丰富…").
+    "list": re.compile(r"[、；;]|一是|二是|等|(?:[^，,。]+[，,]){3}"),
     "definition": re.compile(r"即|就是|是指|指的是|：|:|是"),
 }
-CLAUSE = re.compile(r"[^，,；;：:]+[，,；;：:]?")
+# A colon between digits is a clock (7:50, 9：00), not a clause break.
+# How much the right kind of sentence counts: a value or a rule word is strong evidence of an answer,
+# punctuation that looks like a list or a definition is weak.
+TYPE_WEIGHT = {"list": 0.08, "definition": 0.08}
+CLAUSE = re.compile(r"(?:[^，,；;：:]|(?<=\d)[:：](?=\d))+[，,；;：:]?")
 MAX_QUOTE = 110
 SENTENCE_UNIT = (
     90  # sentences over ~1.6× this are scored clause-group by clause-group, so length does not win
 )
+# Words that say what kind of value is asked, not what it is about: a clause holding the value must share
+# a word with the question *other than these* to count as answering it (睡眠时间10小时 ≠ 作业时间).
+GENERIC = frozenset(
+    """时候 时间 时长 时段 每天 每日 每周 每月 每年 平均 完成 超过 不超过 不少 少于 不少于 控制 以内 之内 总数 数量
+    多少 几 个 所 次 项 名 人 天 年 月 日 号 周 小时 分钟 比例 占比 百分比 上 写 做 用 花 需要 保证 确保
+    至少 最多 最少 最长 不低于 低于 以上 以下 内 里 完""".split()
+)
+FOCUS_RATIO = 0.75  # a value clause must match the question at least this well relative to the best clause
+NUMERAL = re.compile(r"[\d一二两三四五六七八九十百半几]")
+MEASURED = re.compile(r"([\u4e00-\u9fff]{2})(?:时间|时长)")
+UPPER = re.compile(r"不超过|不得超过|不多于|不超出|不宜超过|以内|之内|以下|控制在|最多|最长")
+LOWER = re.compile(r"不少于|不低于|不短于|至少|以上|不得少于")
+UNIT_ALIASES = {"人": "(?:人|名|位)", "名": "(?:人|名|位)", "所": "(?:所|个学校|家)"}
 VALUE_NAMES = {
     "phone": "电话号码",
     "clock": "时间",
+    "time": "时间",
     "date": "日期",
     "frequency": "频次",
     "duration": "时长",
@@ -62,10 +81,10 @@ class Sentence:
     end: int
     text: str
     relevance: float = 0.0
-    type_ok: bool = False
+    type_ok: float = 0.0  # 0–1: has the asked kind of content (value, rule, list); 1 = right where asked
     grade_fit: float = 0.5
     score: float = 0.0
-    values: list[float] = field(default_factory=list)
+    values: list[tuple[float, str]] = field(default_factory=list)  # (minutes, bound) of on-topic durations
 
 
 class ExtractiveAnswerer:
@@ -76,6 +95,8 @@ class ExtractiveAnswerer:
         self.segmenter = segmenter
         self.settings = settings
         self._unit_cache: dict[str, tuple[frozenset[str], list[tuple[int, int, str, frozenset[str]]]]] = {}
+        self._clause_cache: dict[str, frozenset[str]] = {}
+        self._positions: dict[str, int] = {}
 
     # ------------------------------------------------------------------ scoring
 
@@ -115,25 +136,30 @@ class ExtractiveAnswerer:
                 sentence = Sentence(hit, rank, s, e, text)
                 # A rule often names its topic one sentence earlier ("推行无作业日制度。每周三…").
                 own = max(
-                    self.retriever.coverage(terms, tokens),
-                    0.85 * self.retriever.coverage(terms, tokens | previous),
+                    self._loose_coverage(terms, tokens),
+                    0.85 * self._loose_coverage(terms, tokens | previous),
                 )
-                previous = tokens
                 ctx = self.retriever.coverage(_content(query), tokens | context)
                 sentence.relevance = 0.65 * own + 0.35 * ctx
-                sentence.type_ok = self._type_ok(_value_kind(query), text)
-                sentence.values = (
-                    self._values_for(query, text, chunk.grades) if query.qtype == "duration" else []
-                )
+                kind = _value_kind(query)
+                if _wants_value(query):
+                    clauses, focus = self._focus(terms, text, previous)
+                    sentence.type_ok = self._value_in_focus(kind, clauses, focus)
+                    if query.qtype == "duration":
+                        sentence.values = self._values_for(query, clauses, focus, chunk.grades)
+                else:
+                    sentence.type_ok = float(self._type_ok(kind, text))
+                previous = tokens
                 sentence.grade_fit = self._grade_fit(query, text, chunk.grades)
                 prior = hit.score / top if top else 0.0
-                sentence.score = (
-                    0.5 * sentence.relevance
-                    + 0.2 * float(sentence.type_ok)
-                    + 0.15 * sentence.grade_fit
-                    + 0.15 * prior
-                )
+                sentence.score = 0.5 * sentence.relevance + 0.15 * sentence.grade_fit + 0.15 * prior
                 out.append(sentence)
+        # The right kind of sentence (a rule, a list, a value) only counts in proportion to how on-topic it
+        # is: a rule about something else must not outrank the sentence that answers.
+        top_relevance = max((s.relevance for s in out), default=0.0) or 1.0
+        weight = TYPE_WEIGHT.get(query.qtype, 0.2)
+        for sentence in out:
+            sentence.score += weight * sentence.type_ok * min(1.0, sentence.relevance / (0.8 * top_relevance))
         return sorted(out, key=lambda s: -s.score)
 
     def _units(self, chunk: Chunk) -> tuple[frozenset[str], list[tuple[int, int, str, frozenset[str]]]]:
@@ -167,7 +193,8 @@ class ExtractiveAnswerer:
         if qtype == "phone":
             return bool(re.search(r"\d{3,4}-?\d{7,8}|\d{11}|\d{5,}", text))
         if qtype.startswith("count:"):
-            unit = re.escape(qtype.split(":", 1)[1])
+            unit = qtype.split(":", 1)[1]
+            unit = UNIT_ALIASES.get(unit, re.escape(unit))
             return bool(re.search(rf"{_CN_OR_DIGITS}\s*(?:余|多)?\s*(?:个)?{unit}", text))
         if qtype == "time":
             return bool(find_clock_times(text) or TYPE_CUES["time"].search(text))
@@ -185,23 +212,90 @@ class ExtractiveAnswerer:
             return 0.5
         return 1.0 if grades & query.grades else 0.0
 
+    def _focus(self, terms: list[str], text: str, previous: frozenset[str]) -> tuple[list[str], list[float]]:
+        """The sentence's clauses, and how surely each (with the clause before) is about what is asked:
+        1 within the sentence, 0.8 when only the previous sentence names the topic, 0 not about it.
+
+        A value only answers a question when it sits where the question's topic is: in "每天书面作业不超过
+        90分钟，周末书面作业总量不超过分钟" a question about 周末 is not answered by the 90."""
+        clauses = [c for c in CLAUSE.findall(text) if c.strip()]
+        topic = [t for t in terms if t not in GENERIC and not t.startswith("⏱") and not t.isdigit()]
+        if not topic:
+            return clauses, [1.0] * len(clauses)
+        tokens = [self._clause_tokens(c) for c in clauses]
+        own = [self._loose_coverage(topic, t) for t in tokens]
+        best = max(own, default=0.0)
+        focus = []
+        for i, toks in enumerate(tokens):
+            inside = max(own[i], self._loose_coverage(topic, toks | tokens[i - 1]) if i else 0.0)
+            carried = 0.0 if i else self._loose_coverage(topic, toks | previous)
+            if self._measures_other(clauses[i], terms):
+                focus.append(0.0)
+            elif inside > 0 and inside >= FOCUS_RATIO * best:
+                focus.append(1.0)
+            elif carried > 0 and carried >= FOCUS_RATIO * best:
+                focus.append(0.8)
+            else:
+                focus.append(0.0)
+        return clauses, focus
+
+    def _loose_coverage(self, terms: list[str], tokens: frozenset[str]) -> float:
+        """Coverage where a question word inside a longer text word counts (睡 ~ 睡眠, 收费 ~ 收费标准)."""
+        found = [t for t in terms if t in tokens or (t not in GENERIC and any(t in w for w in tokens))]
+        return self.retriever.coverage(terms, frozenset(found))
+
+    def _measures_other(self, clause: str, terms: list[str]) -> bool:
+        """The clause says whose time it measures (睡眠时间, 锻炼时间) and the question is about something else."""
+        for m in MEASURED.finditer(clause):
+            if NUMERAL.search(m.group(1)):
+                continue  # 三年时间, 半小时: a value, not what is measured
+            words = [t for t in self._clause_tokens(m.group(1)) if t not in GENERIC]
+            if words and not any(w in terms or any(w in t or t in w for t in terms) for w in words):
+                return True
+        return False
+
+    def _value_in_focus(self, kind: str, clauses: list[str], focus: list[float]) -> float:
+        """1 when a clause about the question holds the value, 0.8 when a date leads it, else 0."""
+        fit = 0.0
+        for i, clause in enumerate(clauses):
+            if not self._type_ok(kind, clause):
+                continue
+            fit = max(fit, focus[i])
+            # Dates lead what they date ("10月29日，组织召开…会议，签订了…承诺书"): the topic may follow,
+            # anywhere in the sentence when the date opens it, else in the next clause.
+            later = focus[i + 1 :] if i == 0 and kind in ("date", "clock") else focus[i + 1 : i + 2]
+            if kind in ("date", "clock", "time") and any(later):
+                fit = max(fit, 0.8)
+        return fit
+
+    def _clause_tokens(self, clause: str) -> frozenset[str]:
+        tokens = self._clause_cache.get(clause)
+        if tokens is None:
+            tokens = self._clause_cache[clause] = frozenset(self.segmenter.tokens(clause))
+        return tokens
+
     @staticmethod
-    def _values_for(query: Query, text: str, chunk_grades: list[int]) -> list[float]:
-        """Durations in `text` that apply to the asked grades (clause by clause; a clause inherits grades,
-        the first from its chunk when the chunk is about specific grades, e.g. a 初级中学's plan)."""
+    def _values_for(
+        query: Query, clauses: list[str], focus: list[float], chunk_grades: list[int]
+    ) -> list[tuple[float, str]]:
+        """On-topic durations that apply to the asked grades, with their bound (不超过/不少于), clause by
+        clause; a clause inherits grades, the first from its chunk when the chunk is about specific grades
+        (e.g. a 初级中学's plan)."""
         values = []
         current: set[int] = set(chunk_grades) if len(chunk_grades) < 9 else set()
-        for clause in CLAUSE.findall(text):
+        for clause, on_topic in zip(clauses, focus, strict=True):
             grades = parse_grades(clause)
             if not grades and is_other_grades(clause):
                 grades = other_grades(current)
             if grades:
                 current = grades
+            if not on_topic:
+                continue
             for d in find_durations(clause):
-                if not query.grades or not current or current & query.grades:
-                    if query.grades and not current:
-                        continue  # a value with no grade attached cannot be matched to the asked grade
-                    values.append(d.minutes)
+                if query.grades and not current:
+                    continue  # a value with no grade attached cannot be matched to the asked grade
+                if not query.grades or current & query.grades:
+                    values.append((d.minutes, _bound(clause)))
         return values
 
     def evidence(self, query: Query, hits: list[Hit], best: Sentence | None) -> float:
@@ -209,7 +303,11 @@ class ExtractiveAnswerer:
         question asks for a value (time, duration, number) that the best sentence does not contain."""
         if not hits or best is None:
             return 0.0
-        cover = max(self.retriever.coverage(_content(query), set(h.chunk.tokens)) for h in hits[:3])
+        # A place or school name matches its own document everywhere; it is not evidence of an answer
+        # ("明天北京天气怎么样" shares only 北京 with a Beijing kindergarten's report).
+        naming = {t for name in query.place_names + query.places for t in self.segmenter.tokens(name)}
+        terms = [t for t in _content(query) if t not in naming] or _content(query)
+        cover = max(self.retriever.coverage(terms, set(h.chunk.tokens)) for h in hits[:3])
         score = 0.5 * cover + 0.5 * best.relevance
         if query.qtype in ("duration", "time", "number") and not best.type_ok:
             # The question wants a value and the best sentence has none: never guess one.
@@ -234,6 +332,9 @@ class ExtractiveAnswerer:
         if not query.tokens:
             return self._abstain(query, hits, "资料中没有找到与这个问题相关的内容。")
         sentences = self.sentences(query, hits)
+        if query.doc_ids:
+            # The question names a place or school: another place's rule or figure is not its answer.
+            sentences = [s for s in sentences if s.hit.chunk.doc_id in query.doc_ids]
         best = sentences[0] if sentences else None
         evidence = self.evidence(query, hits, best)
         if best is None or evidence < self.settings.abstain_below:
@@ -257,9 +358,19 @@ class ExtractiveAnswerer:
             if answer is not None:
                 answer.hits, answer.evidence_score = hits, evidence
                 return answer
+            if best.grade_fit == 0:
+                # The only durations found are for other grades (小学's 10 hours of sleep ≠ 初中's).
+                answer = self._abstain(
+                    query, hits, f"资料中没有找到适用于{grades_label(query.grades)}的具体时长。"
+                )
+                answer.evidence_score = evidence
+                return answer
         chosen = [best]
         short = 60 if query.qtype in ("list", "definition") else 30
-        if len(best.text) < short or best.text.endswith(("：", ":")):
+        if best.text.endswith(("：", ":")):
+            chosen = self._with_items(best)  # "…要有分层：" is answered by the items below it
+            best = chosen[0]
+        elif len(best.text) < short:
             follow = self._next_sentence(best, sentences)
             if follow:
                 chosen.append(follow)
@@ -293,7 +404,7 @@ class ExtractiveAnswerer:
     def _duration_answer(self, query: Query, sentences: list[Sentence]) -> Answer | None:
         """Group grade-matched durations by value; more than one value across documents = a conflict."""
         floor = max(0.25, sentences[0].relevance * 0.6)
-        by_value: dict[float, list[Sentence]] = {}
+        by_value: dict[tuple[float, str], list[Sentence]] = {}
         for s in sentences:
             if s.values and s.relevance >= floor and s.grade_fit > 0:
                 value = s.values[0]
@@ -302,13 +413,21 @@ class ExtractiveAnswerer:
                     group.append(s)
         if not by_value:
             return None
+        # "1小时" said without a bound is the same rule as "不超过1小时" said elsewhere.
+        for minutes, bound in [k for k in by_value if not k[1]]:
+            bounded = [k for k in by_value if k[0] == minutes and k[1]]
+            if len(bounded) == 1:
+                group = by_value[bounded[0]]
+                for s in by_value.pop((minutes, bound)):
+                    if all(g.hit.chunk.doc_id != s.hit.chunk.doc_id for g in group):
+                        group.append(s)
         groups = sorted(by_value.items(), key=lambda kv: (-len(kv[1]), -max(s.score for s in kv[1])))
         docs_per_value = {v: {s.hit.chunk.doc_id for s in g} for v, g in groups}
         grade = grades_label(query.grades)
         citations: list[Citation] = []
         if len(groups) == 1:
             value, group = groups[0]
-            lines = [f"{grade}：资料中的规定是不超过{_label(value)}。"]
+            lines = [f"{grade}：资料中的规定是{_label(value)}。"]
             for s in group[:3]:
                 c = self._cite(len(citations) + 1, [s])
                 citations.append(c)
@@ -320,7 +439,7 @@ class ExtractiveAnswerer:
                 rewritten=query.text if query.rewritten_from_history else "",
                 notice=query.notice,
             )
-        lines = [f"{grade}的书面作业时长，各文件规定不一致："]
+        lines = [f"{grade}：各文件对这一时长的规定不一致："]
         conflicts = []
         budget = self.settings.max_citations
         for value, group in groups:
@@ -340,6 +459,47 @@ class ExtractiveAnswerer:
             rewritten=query.text if query.rewritten_from_history else "",
             notice=query.notice,
         )
+
+    def _with_items(self, sentence: Sentence) -> list[Sentence]:
+        """A sentence ending in a colon and the items after it, as many as fit in one quote. When the chunk
+        ends at the colon, the next chunk (which repeats that sentence as its overlap) holds the items."""
+        items = self._items_after(sentence)
+        if items:
+            return [sentence, *items]
+        following = self._next_chunk(sentence.hit.chunk)
+        if following is not None:
+            _, units = self._units(following)
+            for start, end, text, _tokens in units:
+                if text == sentence.text:
+                    moved = Sentence(Hit(following, sentence.hit.score), sentence.rank, start, end, text)
+                    if items := self._items_after(moved):
+                        return [moved, *items]
+                    break
+        return [sentence]
+
+    def _items_after(self, sentence: Sentence) -> list[Sentence]:
+        _, units = self._units(sentence.hit.chunk)
+        items: list[Sentence] = []
+        length = len(sentence.text)
+        for start, end, text, _tokens in units:
+            if start < sentence.end:
+                continue
+            length += len(text)
+            if length > MAX_QUOTE or (items and text.endswith(("：", ":"))):
+                break
+            items.append(Sentence(sentence.hit, sentence.rank, start, end, text))
+        return items
+
+    def _next_chunk(self, chunk: Chunk) -> Chunk | None:
+        chunks = self.retriever.index.chunks
+        position = self._positions.get(chunk.id)
+        if position is None:
+            self._positions = {c.id: i for i, c in enumerate(chunks)}
+            position = self._positions.get(chunk.id)
+        if position is None or position + 1 >= len(chunks):
+            return None
+        following = chunks[position + 1]
+        return following if following.doc_id == chunk.doc_id else None
 
     def _next_sentence(self, sentence: Sentence, pool: list[Sentence]) -> Sentence | None:
         after = [s for s in pool if s.hit is sentence.hit and s.start >= sentence.end]
@@ -428,9 +588,25 @@ VALUE_CUES = {
 }
 
 
-def _label(minutes: float) -> str:
+def _wants_value(query: Query) -> bool:
+    return bool(query.value_kind) or query.qtype in ("duration", "time", "number")
+
+
+def _bound(clause: str) -> str:
+    """Which way a duration binds, read from its own clause: a cap, a minimum, or neither."""
+    if LOWER.search(clause):
+        return "不少于"
+    if UPPER.search(clause):
+        return "不超过"
+    return ""
+
+
+def _label(value: tuple[float, str]) -> str:
+    minutes, bound = value
     if minutes == 30:
-        return "半小时（30分钟）"
-    if minutes % 60 == 0:
-        return f"{int(minutes // 60)}小时（{int(minutes)}分钟）"
-    return f"{int(minutes)}分钟"
+        text = "半小时（30分钟）"
+    elif minutes % 60 == 0:
+        text = f"{int(minutes // 60)}小时（{int(minutes)}分钟）"
+    else:
+        text = f"{int(minutes)}分钟"
+    return f"{bound}{text}" if bound else text

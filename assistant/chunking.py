@@ -123,6 +123,13 @@ def chunk_document(doc: Document, settings: ChunkSettings, segmenter: Segmenter)
             if new_section and size < settings.min_chars:
                 pass  # a bare heading or a one-liner: carry it into the next chunk
             else:
+                lead_in = None
+                if len(current) > 1 and doc.text[current[-1].start : current[-1].end].rstrip().endswith(
+                    ("：", ":")
+                ):
+                    # "…教师布置作业要有分层：" belongs with the items after it, not at the end of this chunk.
+                    lead_in = current.pop()
+                    size -= lead_in.end - lead_in.start
                 groups.append((current[-1].section, current))
                 keep = current[-settings.overlap_sentences :] if (too_big and not new_section) else []
                 keep = (
@@ -131,6 +138,8 @@ def chunk_document(doc: Document, settings: ChunkSettings, segmenter: Segmenter)
                     else []
                 )
                 current, size = list(keep), sum(s.end - s.start for s in keep)
+                if lead_in is not None:
+                    current, size = [lead_in], lead_in.end - lead_in.start
         current.append(span)
         size += length
     if current:

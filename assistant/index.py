@@ -29,7 +29,7 @@ from .settings import Settings
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # bump when chunking or grade parsing changes what is stored
+FORMAT_VERSION = 3  # bump when chunking or grade parsing changes what is stored
 KEEP_GENERATIONS = 2  # the previous one stays, so a query in flight during a swap still finds its collection
 
 

@@ -14,7 +14,7 @@ QTYPES: list[tuple[str, re.Pattern[str]]] = [
     (
         "time",
         re.compile(
-            r"几点|什么时候|何时|哪天|哪一天|几月|几号|星期几|周几|哪年|哪一年|哪个学年|时间段|时段|什么时间(?!内)|"
+            r"几点|什么时候|何时|哪天|哪几天|哪一天|几月|几号|星期几|周几|哪年|哪一年|哪个学年|时间段|时段|什么时间(?!内)|"
             r"多早|多晚|截止"
         ),
     ),
@@ -23,16 +23,22 @@ QTYPES: list[tuple[str, re.Pattern[str]]] = [
         re.compile(r"多久|多长时间|多少时间|多长|几个小时|几小时|多少分钟|几分钟|时长|不超过多少|最多.*写"),
     ),
     ("who", re.compile(r"谁|哪个部门|哪个单位|哪些部门|什么人|负责人|组长|牵头")),
-    ("number", re.compile(r"多少|几[次所个项名篇条节年天]|几成|百分之|比例|覆盖率|占比|数量|几")),
+    # "哪几个方面" asks which, not how many.
+    ("number", re.compile(r"多少|(?<!哪)几[次所个项名篇条节年天]|几成|百分之|比例|覆盖率|占比|(?<!哪)几")),
     (
         "yesno",
         re.compile(
             r"能不能|能否|可不可以|可以吗|是否|允许|能.*吗|可以.*吗|要不要|会不会|必须|需不需要|有没有|吗[？?]?$"
         ),
     ),
-    ("list", re.compile(r"哪些|有什么|有哪些|什么措施|怎么做|如何|怎样|做法|措施|包括|内容")),
+    ("list", re.compile(r"哪些|哪几|有什么|有哪些|什么措施|怎么|如何|怎样|做法|措施|包括|内容")),
     ("definition", re.compile(r"是什么|什么是|什么意思|指什么|含义|是指|啥是")),
 ]
+# Question words never occur in an answer; as search terms they only dilute the real ones (哪一天 → 一天).
+INTERROGATIVE = re.compile(
+    r"哪一?[天年月个些位里种所次项条类方]面?|[几多]月几[号日]|几[月号日点天年周个所次项名条类]?|多少|什么|怎么样?|"
+    r"怎样|如何|为什么|为何|是否|吗|呢|啥"
+)
 _FOLLOWUP = re.compile(r"^(?:那|那么|那如果|如果是|还有|换成|要是)|呢[？?。！!]*$")
 _GRADE_WORDS = re.compile(
     r"[一二三四五六七八九十1-9]\s*(?:至|到|-|、)?\s*[一二三四五六七八九1-9]?\s*年级|初[一二三]|初中|小学|高中|高[一二三]|低年级|高年级"
@@ -69,6 +75,7 @@ class Query:
     grade_tokens: set[str] = field(default_factory=set)
     doc_ids: set[str] = field(default_factory=set)
     place_names: list[str] = field(default_factory=list)
+    places: list[str] = field(default_factory=list)  # every place word (jieba 'ns'), known or not
     unknown_places: list[str] = field(default_factory=list)
     out_of_scope: str = ""
     rewritten_from_history: bool = False
@@ -138,13 +145,14 @@ class QueryParser:
         return Query(
             original=question,
             text=text,
-            tokens=self.segmenter.tokens(text),
+            tokens=self.segmenter.tokens(INTERROGATIVE.sub("，", text) if understand else text),
             grade_tokens=self.grade_tokens(text) if grades else set(),
             grades=grades,
             qtype=question_type(text),
             value_kind=value_kind(text, question_type(text)),
             doc_ids=doc_ids,
             place_names=names,
+            places=self.segmenter.place_names(text) if understand else [],
             unknown_places=unknown,
             out_of_scope=out_of_scope,
             rewritten_from_history=rewritten,
@@ -209,7 +217,7 @@ def _only_out_of_scope(text: str) -> bool:
     return not parse_grades(OUT_OF_SCOPE.sub("", text))
 
 
-_COUNT = re.compile(r"(?:多少|几)\s*(?:个)?(所|次|项|名|篇|条|节|年|天|人|课时|元|页|分|个|批|场|类)")
+_COUNT = re.compile(r"(?:多少|(?<!哪)几)\s*(?:个)?(所|次|项|名|篇|条|节|年|天|人|课时|元|页|分|个|批|场|类)")
 
 
 def value_kind(text: str, qtype: str) -> str:
@@ -218,7 +226,9 @@ def value_kind(text: str, qtype: str) -> str:
         return "phone"
     if re.search(r"几点|几时几分", text):
         return "clock"
-    if re.search(r"哪天|哪一天|几月几[号日]|几号|什么日期|哪年|哪一年|星期几|周几|哪个学年|几月", text):
+    if re.search(
+        r"哪天|哪几天|哪一天|几月几[号日]|几号|什么日期|哪年|哪一年|星期几|周几|哪个学年|几月", text
+    ):
         return "date"
     if re.search(
         r"(?:多久|多长时间|多少天|几天|几周|几个月)\S{0,8}一次|频率|多久\S{0,4}(?:检查|开展|进行|召开)", text
@@ -226,7 +236,9 @@ def value_kind(text: str, qtype: str) -> str:
         return "frequency"
     if qtype == "duration":
         return "duration"
-    if re.search(r"(?:多少|几)个", text):
+    if re.search(r"什么时候|何时|什么时间(?!内)", text):
+        return "time"
+    if re.search(r"(?:多少|(?<!哪)几)个", text):
         return "count:个"
     if m := _COUNT.search(text):
         return f"count:{m.group(1)}"

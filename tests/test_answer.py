@@ -109,3 +109,47 @@ def test_abstention_is_monotonic_in_the_evidence_score(assistant):
         answer = assistant.ask(q)
         if answer.evidence_score > 0:
             assert answer.abstained == (answer.evidence_score < threshold)
+
+
+def test_a_minimum_is_never_reported_as_a_maximum(assistant):
+    # "保证学生每天不少于1小时的体育锻炼" is a floor; calling it "不超过1小时" would tell parents the opposite.
+    answer = assistant.ask("小学生每天在学校要保证多长时间的体育锻炼？")
+    assert not answer.abstained, answer.text
+    assert "不少于1小时" in answer.text and "不超过1小时" not in answer.text
+
+
+def test_durations_of_other_things_are_not_homework_limits(assistant):
+    # 和平三小's plan puts "睡眠时间不少于10小时" right after a homework rule: it is not a homework value.
+    answer = assistant.ask("我家孩子上三年级，每天作业最多写多久？")
+    assert not answer.abstained and answer.conflicts
+    assert "10小时" not in answer.text and "600" not in answer.text
+    assert "1小时" in answer.text and "半小时" in answer.text
+
+
+def test_a_value_next_to_the_asked_topic_is_not_its_answer(assistant):
+    # The report gives 90 minutes for weekdays and leaves the weekend figure blank ("总量不超过分钟").
+    answer = assistant.ask("那份中学汇报里，周末和寒暑假书面作业总量不超过多少分钟？")
+    assert answer.abstained, answer.text
+    assert "90" not in answer.text
+
+
+def test_a_named_place_is_answered_from_its_own_document_or_not_at_all(assistant):
+    # 龙陵县's report never counts its after-school schools; 龙圩区's "9所" must not be passed off as 龙陵县's.
+    answer = assistant.ask("龙陵县有多少所学校开展了课后服务？")
+    assert answer.abstained, answer.text
+    answered = assistant.ask("八步区课后服务在哪几天开展？")
+    assert not answered.abstained and "周一至周五" in answered.text
+    assert {c.doc_id for c in answered.citations} == {"babu-district-summary"}
+
+
+def test_a_shared_place_name_alone_is_not_evidence(assistant):
+    answer = assistant.ask("明天北京天气怎么样？")
+    assert answer.abstained and answer.citations == []
+
+
+def test_a_lead_in_with_a_colon_is_quoted_with_its_items(assistant):
+    answer = assistant.ask("陈特老师认为作业分层包括哪几个方面？")
+    assert not answer.abstained, answer.text
+    assert "教师布置作业要有分层" in answer.text and "作业量的分层" in answer.text
+    citation = answer.citations[0]
+    assert citation.quote in citation.text

@@ -1,5 +1,7 @@
 """Chunks follow section headings and sentence ends and carry what a citation needs."""
 
+import re
+
 import pytest
 
 from assistant.chunking import chunk_document, heading_level
@@ -63,3 +65,15 @@ def test_placeholders_and_grade_lists_are_not_headings():
     assert heading_level("一、指导思想") == 1
     assert heading_level("（二）实施细则") == 2
     assert heading_level("⑴不定期抽查：教导处") == 6
+
+
+def test_a_lead_in_line_stays_with_the_items_it_introduces(chunks):
+    lead_in = "陈特认为作业布置要因人而异，教师布置作业要有分层："
+    [holder] = [c for _d, c in chunks if lead_in in c.text]
+    assert "(1)作业量的分层" in holder.text
+    for _doc, chunk in chunks:
+        body = chunk.text.rstrip()
+        if body.endswith(("：", ":")):
+            # A chunk may end at a colon only when the lead-in is all it holds (nothing to move it away from).
+            later = [c for d, c in chunks if d.id == chunk.doc_id and c.start > chunk.start]
+            assert not later or len(re.findall(r"[。！？；\n]", body)) == 0, (chunk.id, body[-30:])
