@@ -64,11 +64,14 @@ VALUE_NAMES = {
     "phone": "电话号码",
     "clock": "时间",
     "time": "时间",
+    "money": "金额",
+    "role": "人员",
     "date": "日期",
     "frequency": "频次",
     "duration": "时长",
     "percent": "比例",
     "count": "数量",
+    "total": "数量",
     "number": "数字",
 }
 
@@ -192,10 +195,15 @@ class ExtractiveAnswerer:
             return bool(VALUE_CUES[qtype](text))
         if qtype == "phone":
             return bool(re.search(r"\d{3,4}-?\d{7,8}|\d{11}|\d{5,}", text))
-        if qtype.startswith("count:"):
+        if qtype.startswith("role:"):
+            return qtype.split(":", 1)[1] in text
+        if qtype.startswith(("count:", "total:")):
             unit = qtype.split(":", 1)[1]
             unit = UNIT_ALIASES.get(unit, re.escape(unit))
-            return bool(re.search(rf"{_CN_OR_DIGITS}\s*(?:余|多)?\s*(?:个)?{unit}", text))
+            found = re.search(rf"{_CN_OR_DIGITS}\s*(?:余|多)?\s*(?:个)?{unit}", text)
+            if found and qtype.startswith("total:") and "每" in text[: found.start()]:
+                return False
+            return bool(found)
         if qtype == "time":
             return bool(find_clock_times(text) or TYPE_CUES["time"].search(text))
         if qtype == "number":
@@ -256,6 +264,9 @@ class ExtractiveAnswerer:
 
     def _value_in_focus(self, kind: str, clauses: list[str], focus: list[float]) -> float:
         """1 when a clause about the question holds the value, 0.8 when a date leads it, else 0."""
+        if kind.startswith("role:"):
+            # The role word is itself where the answer sits ("以局长为组长"); no topic clause is needed.
+            return float(any(self._type_ok(kind, clause) for clause in clauses))
         fit = 0.0
         for i, clause in enumerate(clauses):
             if not self._type_ok(kind, clause):
@@ -584,6 +595,7 @@ VALUE_CUES = {
     "frequency": _FREQUENCY.search,
     "duration": lambda text: find_durations(text) or _SPAN.search(text),
     "percent": re.compile(r"\d+(?:\.\d+)?\s*[%％]|百分之").search,
+    "money": re.compile(rf"{_CN_OR_DIGITS}\s*(?:万|千)?\s*(?:元|块)").search,
     "number": has_number,
 }
 

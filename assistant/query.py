@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .quantities import OUT_OF_SCOPE, parse_grades
+from .quantities import OUT_OF_SCOPE, is_other_grades, other_grades, parse_grades
 from .segment import Segmenter, canonical
 
 QTYPES: list[tuple[str, re.Pattern[str]]] = [
@@ -36,7 +36,7 @@ QTYPES: list[tuple[str, re.Pattern[str]]] = [
 ]
 # Question words never occur in an answer; as search terms they only dilute the real ones (哪一天 → 一天).
 INTERROGATIVE = re.compile(
-    r"哪一?[天年月个些位里种所次项条类方]面?|[几多]月几[号日]|几[月号日点天年周个所次项名条类]?|多少|什么|怎么样?|"
+    r"星期几|周几|礼拜几|哪一?[天年月个些位里种所次项条类方]面?|[几多]月几[号日]|几[月号日点天年周个所次项名条类]?|多少|什么|怎么样?|"
     r"怎样|如何|为什么|为何|是否|吗|呢|啥"
 )
 _FOLLOWUP = re.compile(r"^(?:那|那么|那如果|如果是|还有|换成|要是)|呢[？?。！!]*$")
@@ -134,6 +134,9 @@ class QueryParser:
                 text, [self.simplify(h) for h in history if h and h.strip()]
             )
         grades = parse_grades(text) if understand else set()
+        if understand and not grades and history and is_other_grades(text):
+            # "其他年级呢？" after "一二年级…": the rest of that stage.
+            grades = other_grades(parse_grades(self.simplify(history[-1])))
         out_of_scope = ""
         if understand and (m := OUT_OF_SCOPE.search(text)) and _only_out_of_scope(text):
             # "普通高中招生" is in the corpus; "高中生的作业" is not: only the latter is out of scope.
@@ -182,14 +185,23 @@ class QueryParser:
         stripped = re.sub(r"[？?。！!\s]+$", "", text)
         if not (_FOLLOWUP.search(text) or len(stripped) <= 6):
             return text, False
-        core = re.sub(r"^(?:那么|那如果|那|如果是|还有|换成|要是)", "", stripped)
+        # "那天/那些/那所" name something; only a bare leading 那 ("那五年级呢") is dropped.
+        core = re.sub(r"^(?:那么|那如果|那(?![天里些个时次份所年月])|如果是|还有|换成|要是)", "", stripped)
         core = re.sub(r"呢$", "", core).strip("，, ")
         if not core:
             return previous, True
         new_grade = _GRADE_WORDS.search(core)
         if new_grade and _GRADE_WORDS.search(previous):
             return _GRADE_WORDS.sub(new_grade.group(0), previous, count=1), True
+        if sibling := _sibling_swap(previous, core, self.segmenter.words(previous)):
+            return sibling, True  # 夏季几点结束？ + 冬季呢？ → 冬季几点结束？
         docs, _ = self.catalog.docs_named(canonical(core))
+        if (m := INTERROGATIVE.search(core)) and not docs and not new_grade:
+            # A new question about the same subject: 没有课的老师几点可以到岗？ + 那几点可以下班？
+            subject = previous[: q.start()] if (q := INTERROGATIVE.search(previous)) else ""
+            subject = re.sub(r"(?:是|在|有|的)$", "", subject.rstrip("，, "))
+            if len(subject) >= 2 and m.start() < len(core):
+                return f"{subject.rstrip('，, ')}{core}？", True
         if new_grade or docs or self.segmenter.place_names(core):
             base = previous
             if not new_grade:  # a new place replaces the place the earlier question named
@@ -198,6 +210,28 @@ class QueryParser:
                     base = base.replace(name, "")
             return f"{core}{base}", True
         return f"{previous.rstrip('？?')}，{core}？", True
+
+
+def _sibling_swap(previous: str, core: str, words: list[str]) -> str:
+    """Replace the earlier question's counterpart of a short follow-up: 第一时段→第二时段, 夏季→冬季
+    (whole words, same length and ending), else 组长→副组长 (an earlier word is the follow-up's tail)."""
+    if not 2 <= len(core) <= 6 or INTERROGATIVE.search(core) or not re.fullmatch(r"[\u4e00-\u9fff\w]+", core):
+        return ""
+    ending = core[-2:] if len(core) >= 3 else core[-1]
+    starts = [0]
+    for w in words:
+        starts.append(starts[-1] + len(w))
+    for i in range(len(words)):
+        for j in range(i + 1, len(words) + 1):
+            span = "".join(words[i:j])
+            if len(span) > len(core):
+                break
+            if len(span) == len(core) and span != core and span.endswith(ending):
+                return previous[: starts[i]] + core + previous[starts[j] :]
+    for i, w in enumerate(words):
+        if len(w) >= 2 and w != core and core.endswith(w):
+            return previous[: starts[i]] + core + previous[starts[i + 1] :]
+    return ""
 
 
 SYNONYMS = Path(__file__).parent / "data" / "synonyms.txt"
@@ -220,6 +254,12 @@ def _only_out_of_scope(text: str) -> bool:
 _COUNT = re.compile(r"(?:多少|(?<!哪)几)\s*(?:个)?(所|次|项|名|篇|条|节|年|天|人|课时|元|页|分|个|批|场|类)")
 
 
+# "校长是谁？" asks for the holder of a role: only a sentence that names that role can answer it.
+_ROLE_ASKED = re.compile(
+    r"(副?(?:组长|校长|局长|园长|主任|书记|负责人|联系人|院长|所长|站长|馆长))(?:是|叫|由)?(?:谁|哪位|什么人|叫什么)"
+)
+
+
 def value_kind(text: str, qtype: str) -> str:
     """What value the answer must contain: clock, date, duration, count:<unit>, percent, number — or ''."""
     if re.search(r"电话|号码|热线", text) and re.search(r"多少|是什么|哪个|几", text):
@@ -234,6 +274,10 @@ def value_kind(text: str, qtype: str) -> str:
         r"(?:多久|多长时间|多少天|几天|几周|几个月)\S{0,8}一次|频率|多久\S{0,4}(?:检查|开展|进行|召开)", text
     ):
         return "frequency"
+    if re.search(r"多少钱|几块钱|多少元|费用是?多少|收费多少|罚款多少|罚多少", text):
+        return "money"
+    if m := _ROLE_ASKED.search(text):
+        return f"role:{m.group(1)}"
     if qtype == "duration":
         return "duration"
     if re.search(r"什么时候|何时|什么时间(?!内)", text):
@@ -241,7 +285,9 @@ def value_kind(text: str, qtype: str) -> str:
     if re.search(r"(?:多少|(?<!哪)几)个", text):
         return "count:个"
     if m := _COUNT.search(text):
-        return f"count:{m.group(1)}"
+        # "一共多少次" asks a total: "每周一次" is a rate, not that total.
+        total = re.search(r"一共|总共|共计|累计|总计", text) and "每" not in text
+        return f"{'total' if total else 'count'}:{m.group(1)}"
     if re.search(r"(?:比例|占比|覆盖率|参与率|达标率|百分比)(?:是|为|达到|有)?(?:多少|几)", text):
         return "percent"
     return "number" if qtype == "number" else ""

@@ -34,8 +34,10 @@ class HybridRetriever:
         self._row = {c.id: i for i, c in enumerate(index.chunks)}
 
     def term_weight(self, token: str) -> float:
-        """Rarer terms say more; unknown terms weigh the most (they can only lower coverage)."""
-        return self.idf.get(token, self.max_idf)
+        """Rarer terms say more; unknown terms weigh the most (they can only lower coverage). A lone
+        character (份, 里, 考) is mostly grammar in a question, so it counts half."""
+        weight = self.idf.get(token, self.max_idf)
+        return weight * 0.5 if len(token) == 1 and not token.isdigit() else weight
 
     def search(self, query: Query, mode: str | None = None, k: int | None = None) -> list[Hit]:
         mode = mode or self.settings.mode

@@ -153,3 +153,23 @@ def test_a_lead_in_with_a_colon_is_quoted_with_its_items(assistant):
     assert "教师布置作业要有分层" in answer.text and "作业量的分层" in answer.text
     citation = answer.citations[0]
     assert citation.quote in citation.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "赣州一中现任校长是谁？",  # the report never names its principal
+        "课后服务每个学生每月收多少钱？",  # no fee is given anywhere
+        "那份中学汇报里，那所学校双减以来一共组织了多少次听评课？",  # only "每周…一次", a rate
+    ],
+)
+def test_the_asked_value_must_be_there(assistant, question):
+    answer = assistant.ask(question)
+    assert answer.abstained, answer.text
+
+
+def test_a_role_question_is_answered_where_the_role_is_named(assistant):
+    answer = assistant.ask("龙陵县“双减”工作领导小组组长是谁？")
+    assert not answer.abstained and "以局长为组长" in answer.text
+    answer = assistant.ask("副组长呢？", history=["芙蓉初级中学双减领导小组组长是谁？"])
+    assert not answer.abstained and "关旸" in answer.text

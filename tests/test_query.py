@@ -18,6 +18,10 @@ def test_question_words_are_not_search_terms(assistant):
         ("八步区课后服务在哪几天开展？", "time", "date"),
         ("双减政策什么时候会取消？", "time", "time"),
         ("从作业数量上讲，怎样才算合适？", "list", ""),
+        ("课后服务每个学生每月收多少钱？", "number", "money"),
+        ("赣州一中现任校长是谁？", "who", "role:校长"),
+        ("那所学校双减以来一共组织了多少次听评课？", "number", "total:次"),
+        ("和平三小一二年级每学期考几次试？", "number", "count:次"),
     ],
 )
 def test_what_kind_of_answer_is_asked(assistant, question, qtype, value_kind):
@@ -28,3 +32,29 @@ def test_what_kind_of_answer_is_asked(assistant, question, qtype, value_kind):
 def test_place_words_are_kept_apart(assistant):
     query = assistant.understand("明天北京天气怎么样？")
     assert "北京" in query.places and not query.unknown_places
+
+
+@pytest.mark.parametrize(
+    ("earlier", "followup", "rewritten"),
+    [
+        ("北票市课后服务第一时段主要做什么？", "第二时段呢？", "北票市课后服务第二时段主要做什么"),
+        ("和平三小夏天下午几点上课？", "冬天呢？", "和平三小冬天下午几点上课"),
+        ("芙蓉初级中学双减领导小组组长是谁？", "副组长呢？", "芙蓉初级中学双减领导小组副组长是谁"),
+        (
+            "XX区第二小学没有课的老师几点可以到岗？",
+            "那几点可以下班？",
+            "XX区第二小学没有课的老师几点可以下班",
+        ),
+        ("八步区的无作业日是星期几？", "那天能布置什么作业？", "八步区的无作业日那天能布置什么作业"),
+        ("三年级每天书面作业不超过多长时间？", "那五年级呢？", "五年级每天书面作业不超过多长时间"),
+    ],
+)
+def test_followups_keep_the_earlier_subject(assistant, earlier, followup, rewritten):
+    query = assistant.understand(followup, history=[earlier])
+    assert query.rewritten_from_history
+    assert query.text.rstrip("？?") == rewritten
+
+
+def test_other_grades_after_named_grades_are_the_rest_of_that_stage(assistant):
+    query = assistant.understand("其他年级呢？", history=["和平三小一二年级每学期考几次试？"])
+    assert query.grades == {3, 4, 5, 6}
