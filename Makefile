@@ -33,7 +33,9 @@ lint: setup
 
 eval: setup
 	$(BIN)/python -m evals.run --mode all --output evals/out/run.json
-	$(BIN)/python -m evals.report evals/out/run.*.json
+	$(BIN)/python -m evals.run --dataset evals/heldout.jsonl --output evals/out/heldout.json
+	$(BIN)/python -m evals.run --dataset evals/final_check.jsonl --output evals/out/final_check.json
+	$(BIN)/python -m evals.report evals/out/run.*.json --other evals/out/heldout.json evals/out/final_check.json
 
 bench: setup
 	$(BIN)/python -m evals.bench

@@ -131,6 +131,8 @@ class ExtractiveAnswerer:
             # Words naming this very document (北票市, 芙蓉初级中学…) are satisfied by the document itself;
             # counting them would favour any sentence that happens to repeat the name.
             terms = self._terms_for(query, chunk.doc_id)
+            # In a longer message the asking clause alone may be the better match (story words dilute).
+            asked = self._terms_for(query, chunk.doc_id, asked=True)
             previous: frozenset[str] = frozenset()
             for s, e, text, tokens in units:
                 if dedupe and text in seen:
@@ -139,10 +141,13 @@ class ExtractiveAnswerer:
                 sentence = Sentence(hit, rank, s, e, text)
                 # A rule often names its topic one sentence earlier ("推行无作业日制度。每周三…").
                 own = max(
-                    self._loose_coverage(terms, tokens),
-                    0.85 * self._loose_coverage(terms, tokens | previous),
+                    self._loose_coverage(words, seen_tokens) * factor
+                    for words in (terms, asked)
+                    for seen_tokens, factor in ((tokens, 1.0), (tokens | previous, 0.85))
                 )
-                ctx = self.retriever.coverage(_content(query), tokens | context)
+                ctx = max(
+                    self.retriever.coverage(words, tokens | context) for words in (_content(query), asked)
+                )
                 sentence.relevance = 0.65 * own + 0.35 * ctx
                 kind = _value_kind(query)
                 if _wants_value(query):
@@ -181,8 +186,8 @@ class ExtractiveAnswerer:
             cached = self._unit_cache[chunk.id] = (context, units)
         return cached
 
-    def _terms_for(self, query: Query, doc_id: str) -> list[str]:
-        content = _content(query)
+    def _terms_for(self, query: Query, doc_id: str, asked: bool = False) -> list[str]:
+        content = _content(query, asked)
         if doc_id not in query.doc_ids or not query.place_names:
             return content
         naming = {t for name in query.place_names for t in self.segmenter.tokens(name)}
@@ -317,8 +322,10 @@ class ExtractiveAnswerer:
         # A place or school name matches its own document everywhere; it is not evidence of an answer
         # ("明天北京天气怎么样" shares only 北京 with a Beijing kindergarten's report).
         naming = {t for name in query.place_names + query.places for t in self.segmenter.tokens(name)}
-        terms = [t for t in _content(query) if t not in naming] or _content(query)
-        cover = max(self.retriever.coverage(terms, set(h.chunk.tokens)) for h in hits[:3])
+        cover = 0.0
+        for content in (_content(query), _content(query, asked=True)):
+            terms = [t for t in content if t not in naming] or content
+            cover = max([cover] + [self.retriever.coverage(terms, set(h.chunk.tokens)) for h in hits[:3]])
         score = 0.5 * cover + 0.5 * best.relevance
         if query.qtype in ("duration", "time", "number") and not best.type_ok:
             # The question wants a value and the best sentence has none: never guess one.
@@ -569,10 +576,12 @@ class ExtractiveAnswerer:
         )
 
 
-def _content(query: Query) -> list[str]:
-    """The words that coverage is measured on: grade words are left to the grade fit."""
-    rest = [t for t in query.tokens if t not in query.grade_tokens]
-    return rest or query.tokens
+def _content(query: Query, asked: bool = False) -> list[str]:
+    """The words that coverage is measured on (the whole question, or only its asking clause when the
+    message is longer); grade words are left to the grade fit."""
+    tokens = (query.asked_tokens or query.tokens) if asked else query.tokens
+    rest = [t for t in tokens if t not in query.grade_tokens]
+    return rest or tokens
 
 
 def _value_kind(query: Query) -> str:

@@ -36,7 +36,7 @@ QTYPES: list[tuple[str, re.Pattern[str]]] = [
 ]
 # Question words never occur in an answer; as search terms they only dilute the real ones (哪一天 → 一天).
 INTERROGATIVE = re.compile(
-    r"星期几|周几|礼拜几|哪一?[天年月个些位里种所次项条类方]面?|[几多]月几[号日]|几[月号日点天年周个所次项名条类]?|多少|什么|怎么样?|"
+    r"能不能|可不可以|要不要|会不会|有没有|是不是|需不需要|星期几|周几|礼拜几|哪一?[天年月个些位里种所次项条类方]面?|[几多]月几[号日]|几[月号日点天年周个所次项名条类]?|多少|什么|怎么样?|"
     r"怎样|如何|为什么|为何|是否|吗|呢|啥"
 )
 _FOLLOWUP = re.compile(r"^(?:那|那么|那如果|如果是|还有|换成|要是)|呢[？?。！!]*$")
@@ -76,6 +76,7 @@ class Query:
     doc_ids: set[str] = field(default_factory=set)
     place_names: list[str] = field(default_factory=list)
     places: list[str] = field(default_factory=list)  # every place word (jieba 'ns'), known or not
+    asked_tokens: list[str] = field(default_factory=list)  # tokens of the asking clause of a longer message
     unknown_places: list[str] = field(default_factory=list)
     out_of_scope: str = ""
     rewritten_from_history: bool = False
@@ -98,6 +99,8 @@ class QueryParser:
         self._t2s = opencc.OpenCC("t2s")
         # A word the corpus itself uses is already findable; rewriting it would only lose meaning (托管机构).
         self._synonyms = [(c, f) for c, f in load_synonyms() if c not in catalog.full_text]
+        # A word the corpus uses too (周末) keeps its place, and the formal word (双休日) joins the search.
+        self._expansions = [(c, f) for c, f in load_synonyms() if c in catalog.full_text]
 
     def grade_tokens(self, text: str) -> set[str]:
         """Tokens of the grade words (初一, 三年级…): grade fit is scored from metadata, not from word overlap."""
@@ -143,16 +146,18 @@ class QueryParser:
             context = text[m.start() : m.end() + 2]
             if context not in self.catalog.full_text:
                 out_of_scope = m.group(0)
+        asked = question_part(text) if understand else text
         doc_ids, names = self.catalog.docs_named(canonical(text)) if understand else (set(), [])
         unknown = self.unknown_places(text, names) if understand else []
         return Query(
             original=question,
             text=text,
-            tokens=self.segmenter.tokens(INTERROGATIVE.sub("，", text) if understand else text),
+            tokens=self.search_tokens(text) if understand else self.segmenter.tokens(text),
+            asked_tokens=self.search_tokens(asked) if understand and asked != text else [],
             grade_tokens=self.grade_tokens(text) if grades else set(),
             grades=grades,
-            qtype=question_type(text),
-            value_kind=value_kind(text, question_type(text)),
+            qtype=question_type(asked),
+            value_kind=value_kind(asked, question_type(asked)),
             doc_ids=doc_ids,
             place_names=names,
             places=self.segmenter.place_names(text) if understand else [],
@@ -161,6 +166,23 @@ class QueryParser:
             rewritten_from_history=rewritten,
             notice=notice,
         )
+
+    def search_tokens(self, text: str) -> list[str]:
+        """Tokens without question words; a word the corpus never uses (讲新课) also brings its
+        dictionary pieces the corpus does use (新课), so "讲授新课" can still be found."""
+        tokens = self.segmenter.tokens(INTERROGATIVE.sub("，", text))
+        corpus = self.catalog.full_text
+        extra = [
+            piece
+            for t in tokens
+            if len(t) >= 3 and t not in corpus
+            for piece in _pieces(t)
+            if piece in corpus and piece not in tokens
+        ]
+        for colloquial, formal in self._expansions:
+            if colloquial in text and formal not in text:
+                extra.extend(t for t in self.segmenter.tokens(formal) if t not in tokens)
+        return tokens + list(dict.fromkeys(extra))
 
     def unknown_places(self, text: str, known_names: list[str]) -> list[str]:
         """Places the question names (jieba 'ns' words) that appear nowhere in the corpus."""
@@ -210,6 +232,31 @@ class QueryParser:
                     base = base.replace(name, "")
             return f"{core}{base}", True
         return f"{previous.rstrip('？?')}，{core}？", True
+
+
+_CLAUSES = re.compile(r"[^，,。！!？?；;\n]+[？?]?")
+_ASKING = re.compile(r"[？?]$|吗|呢|么|" + INTERROGATIVE.pattern + r"|几|多久|多长|能否|可否|是否")
+
+
+def question_part(text: str) -> str:
+    """The part of a message that asks: "我家孩子今年上三年级，老师每天布置好多作业，…我想问一下每天作业
+    最多写多久？" → "我想问一下每天作业最多写多久？". Story and pasted instructions around the question
+    only dilute the search; grades and places are still read from the whole message."""
+    clauses = [c.strip() for c in _CLAUSES.findall(text) if c.strip()]
+    asking = [i for i, c in enumerate(clauses) if _ASKING.search(c)]
+    if len(clauses) < 2 or not asking:
+        return text
+    last = asking[-1]
+    first = last
+    # A short question leans on the clause before it ("关于课后服务，几点结束？").
+    while first > 0 and sum(len(c) for c in clauses[first : last + 1]) < 10:
+        first -= 1
+    return "，".join(clauses[first : last + 1])
+
+
+def _pieces(word: str) -> list[str]:
+    """The two-or-more-character parts of a word, longest first (讲新课 → 讲新, 新课)."""
+    return [word[i : i + n] for n in range(len(word) - 1, 1, -1) for i in range(len(word) - n + 1)]
 
 
 def _sibling_swap(previous: str, core: str, words: list[str]) -> str:

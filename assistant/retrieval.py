@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from functools import lru_cache
 
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -108,9 +109,27 @@ class HybridRetriever:
         unique = list(dict.fromkeys(t for t in tokens if not t.startswith("⏱")))
         if not unique:
             return 0.0
-        total = sum(self.term_weight(t) for t in unique)
-        found = sum(self.term_weight(t) for t in unique if t in text_tokens)
+        total = found = 0.0
+        for group in _word_groups(tuple(unique)):
+            # One question word counts once: 考试成绩 and its search pieces 考试/试成/成绩 are one term,
+            # fully found when the whole word is, partly when only a piece is.
+            weights = {t: self.term_weight(t) for t in group}
+            top = max(weights.values())
+            total += top
+            found += max((w for t, w in weights.items() if t in text_tokens), default=0.0)
         return found / total if total else 0.0
+
+
+@lru_cache(maxsize=4096)
+def _word_groups(tokens: tuple[str, ...]) -> list[list[str]]:
+    """Search tokens grouped under the longest token containing them (cut_for_search emits both)."""
+    heads = [t for t in tokens if not any(t != o and t in o for o in tokens)]
+    groups = {h: [h] for h in heads}
+    for t in tokens:
+        if t not in groups:
+            head = max((h for h in heads if t in h), key=len)
+            groups[head].append(t)
+    return list(groups.values())
 
 
 class PolicyRetriever(BaseRetriever):

@@ -1,6 +1,6 @@
 """Write evals/REPORT.md and evals/modes.png from `evals.run` outputs: modes side by side, every failure listed.
 
-python -m evals.report evals/out/run.*.json
+python -m evals.report evals/out/run.*.json [--other evals/out/heldout.json …]
 """
 
 from __future__ import annotations
@@ -56,7 +56,8 @@ def chart(runs: dict[str, dict], path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
-def report(runs: dict[str, dict]) -> str:
+def report(runs: dict[str, dict], others: list[dict] | None = None) -> str:
+    others = others or []
     lines = [
         "# Eval report",
         "",
@@ -70,6 +71,8 @@ def report(runs: dict[str, dict]) -> str:
     ]
     for mode, run in runs.items():
         lines.append(f"| {mode} | " + " | ".join(_fmt(run["metrics"].get(c)) for c in COLUMNS) + " |")
+    if others:
+        lines += other_sets(others)
     main = runs.get("hybrid_qu") or next(iter(runs.values()))
     lines += [
         "",
@@ -84,7 +87,44 @@ def report(runs: dict[str, dict]) -> str:
             f"{_fmt(m['answer_accuracy'])} | {_fmt(m['citation_accuracy'])} | {m['abstained']} |"
         )
     lines += ["", f"## Failures ({main['metrics']['mode']})", ""]
-    for row in main["results"]:
+    lines += failures(main)
+    for run in others:
+        lines += ["", f"## Failures (`{run['metrics'].get('dataset', '?')}`, {run['metrics']['mode']})", ""]
+        lines += failures(run)
+    return "\n".join(lines) + "\n"
+
+
+def other_sets(others: list[dict]) -> list[str]:
+    """The same pipeline on the question sets written apart from qa.jsonl (see evals/README.md)."""
+    keys = [
+        "hit@1",
+        "hit@5",
+        "answer_accuracy",
+        "citation_accuracy",
+        "abstention_recall",
+        "wrongly_abstained",
+        "answered_unanswerable",
+    ]
+    lines = [
+        "",
+        "## Other question sets",
+        "",
+        "| dataset | mode | questions | " + " | ".join(keys) + " |",
+        "|---" * (len(keys) + 3) + "|",
+    ]
+    for run in others:
+        m = run["metrics"]
+        lines.append(
+            f"| `{m.get('dataset', '?')}` | {m['mode']} | {m['questions']} | "
+            + " | ".join(_fmt(m.get(k)) for k in keys)
+            + " |"
+        )
+    return lines
+
+
+def failures(run: dict) -> list[str]:
+    lines = []
+    for row in run["results"]:
         j = row["judgement"]
         problems = []
         if j.get("answer_ok") is False:
@@ -102,21 +142,23 @@ def report(runs: dict[str, dict]) -> str:
             lines.append(
                 f"- **{row['id']}** ({row['kind']}; {', '.join(problems)}) {row['question']}  \n  → {answer}"
             )
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("runs", nargs="+", type=Path)
     parser.add_argument("--out", type=Path, default=HERE / "REPORT.md")
+    parser.add_argument("--other", nargs="*", type=Path, default=[], help="runs on other question sets")
     args = parser.parse_args(argv)
+    others = [json.loads(p.read_text(encoding="utf-8")) for p in args.other]
     loaded = {}
     for path in args.runs:
         run = json.loads(path.read_text(encoding="utf-8"))
         loaded[run["metrics"]["mode"]] = run
     runs = {m: loaded[m] for m in ORDER if m in loaded} | {m: r for m, r in loaded.items() if m not in ORDER}
     chart(runs, args.out.with_name("modes.png"))
-    args.out.write_text(report(runs), encoding="utf-8")
+    args.out.write_text(report(runs, others), encoding="utf-8")
     print(f"wrote {args.out} and {args.out.with_name('modes.png')}")
     return 0
 

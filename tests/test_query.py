@@ -58,3 +58,30 @@ def test_followups_keep_the_earlier_subject(assistant, earlier, followup, rewrit
 def test_other_grades_after_named_grades_are_the_rest_of_that_stage(assistant):
     query = assistant.understand("其他年级呢？", history=["和平三小一二年级每学期考几次试？"])
     assert query.grades == {3, 4, 5, 6}
+
+
+def test_a_word_the_corpus_never_uses_is_searched_by_its_parts(assistant):
+    # "讲新课" is not in any document; "讲授新课" is.
+    query = assistant.understand("课后服务老师可以讲新课吗")
+    assert "新课" in query.tokens
+    answer = assistant.ask("课后服务老师可以讲新课吗")
+    assert not answer.abstained and "不得利用课后服务时间讲授新课" in answer.text
+
+
+def test_parents_words_also_search_the_documents_words(assistant):
+    # 周末 occurs in the corpus, so it stays; 双休日 (the rules' word) is searched as well.
+    query = assistant.understand("孩子五年级，周末作业能多布置一些吗？")
+    assert "周末" in query.tokens and "双休日" in query.tokens
+    answer = assistant.ask("孩子五年级，周末作业能多布置一些吗？")
+    assert not answer.abstained and "不得加大作业量" in answer.text
+
+
+def test_a_long_message_is_searched_by_its_question(assistant):
+    message = (
+        "我家孩子今年上三年级，老师每天布置好多作业，孩子经常写到晚上十点多，我想问一下学校规定每天作业最多写多久？"
+    )
+    query = assistant.understand(message)
+    assert query.grades == {3} and query.qtype == "duration"
+    assert "十点" not in query.asked_tokens and "作业" in query.asked_tokens
+    answer = assistant.ask(message)
+    assert not answer.abstained and "1小时" in answer.text and "半小时" in answer.text
