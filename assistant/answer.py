@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from .chunking import sentence_spans
 from .quantities import (
+    cn_to_int,
     find_clock_times,
     find_durations,
     grades_label,
@@ -100,6 +101,7 @@ class ExtractiveAnswerer:
         self._unit_cache: dict[str, tuple[frozenset[str], list[tuple[int, int, str, frozenset[str]]]]] = {}
         self._clause_cache: dict[str, frozenset[str]] = {}
         self._positions: dict[str, int] = {}
+        self._joined: dict[frozenset[str], str] = {}  # a token set as one string, for substring tests
 
     # ------------------------------------------------------------------ scoring
 
@@ -155,6 +157,8 @@ class ExtractiveAnswerer:
                     sentence.type_ok = self._value_in_focus(kind, clauses, focus)
                     if query.qtype == "duration":
                         sentence.values = self._values_for(query, clauses, focus, chunk.grades)
+                elif query.term:
+                    sentence.type_ok = float(_defines(query.term, text))
                 else:
                     sentence.type_ok = float(self._type_ok(kind, text))
                 previous = tokens
@@ -165,7 +169,8 @@ class ExtractiveAnswerer:
         # The right kind of sentence (a rule, a list, a value) only counts in proportion to how on-topic it
         # is: a rule about something else must not outrank the sentence that answers.
         top_relevance = max((s.relevance for s in out), default=0.0) or 1.0
-        weight = TYPE_WEIGHT.get(query.qtype, 0.2)
+        # A sentence that defines the very term asked about ("“堵”就是…") is strong evidence.
+        weight = 0.2 if query.term and not _wants_value(query) else TYPE_WEIGHT.get(query.qtype, 0.2)
         for sentence in out:
             sentence.score += weight * sentence.type_ok * min(1.0, sentence.relevance / (0.8 * top_relevance))
         return sorted(out, key=lambda s: -s.score)
@@ -254,7 +259,12 @@ class ExtractiveAnswerer:
 
     def _loose_coverage(self, terms: list[str], tokens: frozenset[str]) -> float:
         """Coverage where a question word inside a longer text word counts (睡 ~ 睡眠, 收费 ~ 收费标准)."""
-        found = [t for t in terms if t in tokens or (t not in GENERIC and any(t in w for w in tokens))]
+        joined = self._joined.get(tokens)
+        if joined is None:
+            if len(self._joined) > 50_000:
+                self._joined.clear()
+            joined = self._joined[tokens] = "\x00".join(tokens)
+        found = [t for t in terms if t in tokens or (t not in GENERIC and t in joined)]
         return self.retriever.coverage(terms, frozenset(found))
 
     def _measures_other(self, clause: str, terms: list[str]) -> bool:
@@ -388,10 +398,27 @@ class ExtractiveAnswerer:
         if best.text.endswith(("：", ":")):
             chosen = self._with_items(best)  # "…要有分层：" is answered by the items below it
             best = chosen[0]
-        elif len(best.text) < short:
-            follow = self._next_sentence(best, sentences)
+        elif len(best.text) < short or (
+            query.term and query.term in best.text and not _defines(query.term, best.text)
+        ):
+            # A short sentence, or one that only names the asked term ("“主题研学”作业给我留下了深刻印象"),
+            # is explained by the sentence after it.
+            follow = self._next_sentence(best, sentences) or next(iter(self._items_after(best)[:1]), None)
             if follow:
                 chosen.append(follow)
+            if query.term and follow and not _defines(query.term, follow.text):
+                # Still not explained: one more sentence, if it fits in the quote.
+                more = self._items_after(follow)[:1]
+                if more and sum(len(s.text) for s in chosen + more) <= MAX_QUOTE:
+                    chosen.extend(more)
+        if MANY.search(query.text):
+            anchor = next((s for s in reversed(chosen) if _marker(s.text)), None)
+            # An item that itself holds the asked term is the answer, not its siblings ("十条" … “踢皮球”).
+            one_item = anchor is not None and query.term and query.term in anchor.text
+            items = self._enumeration(anchor) if anchor and not one_item else []
+            if len(items) >= 2:
+                lead = [s for s in chosen if s.text.endswith(("：", ":")) and not _marker(s.text)]
+                return self._list_answer(query, hits, evidence, lead[:1] + items)
         citations = [self._cite(1, chosen)]
         second = next(
             (
@@ -412,6 +439,65 @@ class ExtractiveAnswerer:
         return Answer(
             question=query.original,
             text=text,
+            citations=citations,
+            hits=hits,
+            evidence_score=evidence,
+            rewritten=query.text if query.rewritten_from_history else "",
+            notice=query.notice,
+        )
+
+    def _enumeration(self, sentence: Sentence) -> list[Sentence]:
+        """The numbered run a sentence belongs to (一是…二是…, (1)…(2)…, 1、…2、…), in document order,
+        even when the items fall into different chunks; [] when the sentence is not an item."""
+        mark = _marker(sentence.text)
+        if mark is None:
+            return []
+        family = mark[0]
+        anchor = sentence.hit.chunk.start + sentence.start
+        seen: set[int] = set()
+        items: list[tuple[int, int, Sentence]] = []
+        for chunk in self.retriever.index.chunks:
+            if chunk.doc_id != sentence.hit.chunk.doc_id:
+                continue
+            _, units = self._units(chunk)
+            for start, end, text, _tokens in units:
+                position = chunk.start + start
+                found = _marker(text)
+                if position in seen or found is None or found[0] != family:
+                    continue
+                seen.add(position)
+                items.append((position, found[1], Sentence(Hit(chunk), sentence.rank, start, end, text)))
+        items.sort(key=lambda item: item[0])
+        at = next((i for i, item in enumerate(items) if item[0] == anchor), None)
+        if at is None:
+            return []
+        lo = hi = at
+        while lo > 0 and items[lo - 1][1] == items[lo][1] - 1:
+            lo -= 1
+        while hi + 1 < len(items) and items[hi + 1][1] == items[hi][1] + 1 and hi - lo < 7:
+            hi += 1
+        return [item[2] for item in items[lo : hi + 1]]
+
+    def _list_answer(self, query: Query, hits: list[Hit], evidence: float, parts: list[Sentence]) -> Answer:
+        """Each item of an enumeration quoted and cited on its own line (items may sit in different chunks)."""
+        citations = []
+        lines = [f"根据《{parts[0].hit.chunk.title}》："]
+        for part in parts:
+            quote = part.text
+            if len(quote) > LIST_ITEM:
+                # The item's opening clauses name it; the rest is explanation.
+                clauses = CLAUSE.findall(quote)
+                quote = clauses[0]
+                for clause in clauses[1:]:
+                    if len(quote) + len(clause) > LIST_ITEM:
+                        break
+                    quote += clause
+            citation = Citation.from_chunk(len(citations) + 1, part.hit.chunk, quote.strip())
+            citations.append(citation)
+            lines.append(f"「{citation.quote}」[{citation.number}]")
+        return Answer(
+            question=query.original,
+            text=self._fit("\n".join(lines)),
             citations=citations,
             hits=hits,
             evidence_score=evidence,
@@ -607,6 +693,44 @@ VALUE_CUES = {
     "money": re.compile(rf"{_CN_OR_DIGITS}\s*(?:万|千)?\s*(?:元|块)").search,
     "number": has_number,
 }
+
+
+_MARKERS = [
+    re.compile(r"^\s*([一二三四五六七八九十]{1,3})是"),
+    re.compile(r"^\s*[（(]([一二三四五六七八九十]{1,3})[）)]"),
+    re.compile(r"^\s*[（(](\d{1,2})[）)]"),
+    re.compile(r"^\s*(\d{1,2})\s*[、．.](?!\d)"),
+    re.compile(r"^\s*([①②③④⑤⑥⑦⑧⑨⑩])"),
+    re.compile(r"^\s*([一二三四五六七八九十]{1,3})[、．.]"),
+]
+# The question asks for several items (哪些, 哪几个, 分别, 四个结合, 五项管理), not one item's content.
+MANY = re.compile(
+    r"哪些|哪几|分别|包括哪|有几[个项条点方]|(?<!第)[二两三四五六七八九十][个项条点种类](?!小时|月|年级)"
+)
+LIST_ITEM = 48  # characters of an enumerated item quoted in a list answer
+
+
+def _marker(text: str) -> tuple[int, int] | None:
+    """(marker family, item number) of a sentence that opens with an enumeration marker."""
+    for family, pattern in enumerate(_MARKERS):
+        m = pattern.match(text)
+        if m:
+            token = m.group(1)
+            if token in "①②③④⑤⑥⑦⑧⑨⑩":
+                return family, ord(token) - ord("①") + 1
+            number = cn_to_int(token)
+            if number is not None:
+                return family, number
+    return None
+
+
+def _defines(term: str, text: str) -> bool:
+    """The sentence explains `term`: “堵”就是…, 双减是指…, or names its parts before it (…”的“142”原则)."""
+    t = re.escape(term)
+    return bool(
+        re.search(rf"{t}[”\"」』]?\s*(?:就是|是指|即|指的是|意思是|是|指|：|:|包括|分别是)", text)
+        or re.search(rf"[”\"」』]的[“\"「『]?{t}", text)
+    )
 
 
 def _wants_value(query: Query) -> bool:

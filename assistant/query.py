@@ -77,6 +77,7 @@ class Query:
     place_names: list[str] = field(default_factory=list)
     places: list[str] = field(default_factory=list)  # every place word (jieba 'ns'), known or not
     asked_tokens: list[str] = field(default_factory=list)  # tokens of the asking clause of a longer message
+    term: str = ""  # the quoted term a definition question asks about: “堵”是什么意思 → 堵
     unknown_places: list[str] = field(default_factory=list)
     out_of_scope: str = ""
     rewritten_from_history: bool = False
@@ -163,6 +164,7 @@ class QueryParser:
             places=self.segmenter.place_names(text) if understand else [],
             unknown_places=unknown,
             out_of_scope=out_of_scope,
+            term=defined_term(asked) if understand else "",
             rewritten_from_history=rewritten,
             notice=notice,
         )
@@ -252,6 +254,16 @@ def question_part(text: str) -> str:
     while first > 0 and sum(len(c) for c in clauses[first : last + 1]) < 10:
         first -= 1
     return "，".join(clauses[first : last + 1])
+
+
+_QUOTED = re.compile(r"[“\"「『]([^”\"」』]{1,16})[”\"」』]")
+_DEFINE_ASK = re.compile(r"意思|指什么|指的是|什么|是啥|何为|分别是|包括|哪[几些]|怎么回事|怎么理解")
+
+
+def defined_term(text: str) -> str:
+    """The quoted term a question asks to have explained (the last one: “疏堵结合”里的“堵”是什么意思 → 堵)."""
+    terms = _QUOTED.findall(text)
+    return terms[-1].strip() if terms and _DEFINE_ASK.search(text) else ""
 
 
 def _pieces(word: str) -> list[str]:

@@ -33,6 +33,7 @@ class HybridRetriever:
         self.idf = {t: math.log(1 + n / d) for t, d in df.items()}
         self.max_idf = math.log(1 + n)
         self._row = {c.id: i for i, c in enumerate(index.chunks)}
+        self._group_cache: dict[tuple[str, ...], tuple[float, list[list[tuple[str, float]]]]] = {}
 
     def term_weight(self, token: str) -> float:
         """Rarer terms say more; unknown terms weigh the most (they can only lower coverage). A lone
@@ -104,20 +105,29 @@ class HybridRetriever:
                 hit.score *= s.grade_penalty
                 hit.boosts.append("年级不符")
 
-    def coverage(self, tokens: list[str], text_tokens: set[str]) -> float:
+    def coverage(self, tokens: list[str], text_tokens: set[str] | frozenset[str]) -> float:
         """IDF-weighted share of the question's terms that a text contains (0–1, higher = more relevant)."""
-        unique = list(dict.fromkeys(t for t in tokens if not t.startswith("⏱")))
-        if not unique:
+        total, groups = self._weighted_groups(tuple(tokens))
+        if not total:
             return 0.0
-        total = found = 0.0
-        for group in _word_groups(tuple(unique)):
-            # One question word counts once: 考试成绩 and its search pieces 考试/试成/成绩 are one term,
-            # fully found when the whole word is, partly when only a piece is.
-            weights = {t: self.term_weight(t) for t in group}
-            top = max(weights.values())
-            total += top
-            found += max((w for t, w in weights.items() if t in text_tokens), default=0.0)
-        return found / total if total else 0.0
+        found = 0.0
+        for group in groups:
+            found += max((w for t, w in group if t in text_tokens), default=0.0)
+        return found / total
+
+    def _weighted_groups(self, tokens: tuple[str, ...]) -> tuple[float, list[list[tuple[str, float]]]]:
+        """One question word counts once: 考试成绩 and its search pieces 考试/试成/成绩 are one term, fully
+        found when the whole word is, partly when only a piece is. Cached: the same terms are scored
+        against every candidate sentence."""
+        cached = self._group_cache.get(tokens)
+        if cached is None:
+            unique = list(dict.fromkeys(t for t in tokens if not t.startswith("⏱")))
+            groups = [[(t, self.term_weight(t)) for t in group] for group in _word_groups(tuple(unique))]
+            total = sum(max(w for _, w in group) for group in groups)
+            if len(self._group_cache) > 10_000:
+                self._group_cache.clear()
+            cached = self._group_cache[tokens] = (total, groups)
+        return cached
 
 
 @lru_cache(maxsize=4096)

@@ -173,3 +173,31 @@ def test_a_role_question_is_answered_where_the_role_is_named(assistant):
     assert not answer.abstained and "以局长为组长" in answer.text
     answer = assistant.ask("副组长呢？", history=["芙蓉初级中学双减领导小组组长是谁？"])
     assert not answer.abstained and "关旸" in answer.text
+
+
+def test_a_quoted_term_is_answered_by_the_sentence_that_defines_it(assistant):
+    answer = assistant.ask("“疏堵结合”里的“堵”是什么意思？")
+    assert not answer.abstained and "“堵”就是规范校外培训机构" in answer.text
+
+
+def test_an_enumeration_is_quoted_item_by_item_across_chunks(assistant):
+    answer = assistant.ask("吉林省推动“双减”的“四个结合”是什么？")
+    assert not answer.abstained
+    for item in ("一是宣教结合", "二是疏堵结合", "三是放改结合", "四是监管结合"):
+        assert item in answer.text
+    assert len(answer.citations) == 4 and len({c.doc_id for c in answer.citations}) == 1
+    for c in answer.citations:
+        assert c.quote in c.text
+
+
+def test_one_item_of_an_enumeration_is_not_answered_with_its_siblings(assistant):
+    answer = assistant.ask("“一科一辅”具体是什么意思？")
+    assert not answer.abstained and "控制考试次数" not in answer.text
+
+
+def test_a_sentence_that_only_names_the_term_is_quoted_with_its_explanation(assistant):
+    answer = assistant.ask("陈加仓老师的“主题研学”作业让学生画什么？")
+    assert not answer.abstained and "国旗" in answer.text
+    answer = assistant.ask("语文课堂十条里说老师要学会“踢皮球”，这是啥意思？")
+    assert not answer.abstained and "把皮球踢给学生" in answer.text
+    assert len(answer.citations) == 1  # one item of the ten, not the whole list

@@ -77,9 +77,7 @@ def test_parents_words_also_search_the_documents_words(assistant):
 
 
 def test_a_long_message_is_searched_by_its_question(assistant):
-    message = (
-        "我家孩子今年上三年级，老师每天布置好多作业，孩子经常写到晚上十点多，我想问一下学校规定每天作业最多写多久？"
-    )
+    message = "我家孩子今年上三年级，老师每天布置好多作业，孩子经常写到晚上十点多，我想问一下学校规定每天作业最多写多久？"
     query = assistant.understand(message)
     assert query.grades == {3} and query.qtype == "duration"
     assert "十点" not in query.asked_tokens and "作业" in query.asked_tokens
