@@ -39,10 +39,10 @@ TYPE_CUES: dict[str, re.Pattern[str]] = {
     "list": re.compile(r"[、；;]|一是|二是|等|(?:[^，,。]+[，,]){3}"),
     "definition": re.compile(r"即|就是|是指|指的是|：|:|是"),
 }
-# A colon between digits is a clock (7:50, 9：00), not a clause break.
 # How much the right kind of sentence counts: a value or a rule word is strong evidence of an answer,
 # punctuation that looks like a list or a definition is weak.
 TYPE_WEIGHT = {"list": 0.08, "definition": 0.08}
+# A colon between digits is a clock (7:50, 9：00), not a clause break.
 CLAUSE = re.compile(r"(?:[^，,；;：:]|(?<=\d)[:：](?=\d))+[，,；;：:]?")
 MAX_QUOTE = 110
 SENTENCE_UNIT = (
@@ -135,6 +135,7 @@ class ExtractiveAnswerer:
             terms = self._terms_for(query, chunk.doc_id)
             # In a longer message the asking clause alone may be the better match (story words dilute).
             asked = self._terms_for(query, chunk.doc_id, asked=True)
+            kind, wants_value = _value_kind(query), _wants_value(query)
             previous: frozenset[str] = frozenset()
             for s, e, text, tokens in units:
                 if dedupe and text in seen:
@@ -151,8 +152,7 @@ class ExtractiveAnswerer:
                     self.retriever.coverage(words, tokens | context) for words in (_content(query), asked)
                 )
                 sentence.relevance = 0.65 * own + 0.35 * ctx
-                kind = _value_kind(query)
-                if _wants_value(query):
+                if wants_value:
                     clauses, focus = self._focus(terms, text, previous)
                     sentence.type_ok = self._value_in_focus(kind, clauses, focus)
                     if query.qtype == "duration":
@@ -195,9 +195,12 @@ class ExtractiveAnswerer:
         content = _content(query, asked)
         if doc_id not in query.doc_ids or not query.place_names:
             return content
-        naming = {t for name in query.place_names for t in self.segmenter.tokens(name)}
-        rest = [t for t in content if t not in naming]
-        return rest or content
+        return self._without(content, query.place_names)
+
+    def _without(self, content: list[str], names: list[str]) -> list[str]:
+        """The question's words minus those naming a place or school (unless nothing else is left)."""
+        naming = {t for name in names for t in self.segmenter.tokens(name)}
+        return [t for t in content if t not in naming] or content
 
     @staticmethod
     def _type_ok(qtype: str, text: str) -> bool:
@@ -206,7 +209,8 @@ class ExtractiveAnswerer:
         if qtype == "phone":
             return bool(re.search(r"\d{3,4}-?\d{7,8}|\d{11}|\d{5,}", text))
         if qtype.startswith("role:"):
-            return qtype.split(":", 1)[1] in text
+            role = qtype.split(":", 1)[1]
+            return bool(re.search(("" if role.startswith("副") else "(?<!副)") + re.escape(role), text))
         if qtype.startswith(("count:", "total:")):
             unit = qtype.split(":", 1)[1]
             unit = UNIT_ALIASES.get(unit, re.escape(unit))
@@ -321,7 +325,7 @@ class ExtractiveAnswerer:
                 if query.grades and not current:
                     continue  # a value with no grade attached cannot be matched to the asked grade
                 if not query.grades or current & query.grades:
-                    values.append((d.minutes, _bound(clause)))
+                    values.append((d.minutes, _bound(clause, d.start, d.end)))
         return values
 
     def evidence(self, query: Query, hits: list[Hit], best: Sentence | None) -> float:
@@ -331,10 +335,9 @@ class ExtractiveAnswerer:
             return 0.0
         # A place or school name matches its own document everywhere; it is not evidence of an answer
         # ("明天北京天气怎么样" shares only 北京 with a Beijing kindergarten's report).
-        naming = {t for name in query.place_names + query.places for t in self.segmenter.tokens(name)}
         cover = 0.0
         for content in (_content(query), _content(query, asked=True)):
-            terms = [t for t in content if t not in naming] or content
+            terms = self._without(content, query.place_names + query.places)
             cover = max([cover] + [self.retriever.coverage(terms, set(h.chunk.tokens)) for h in hits[:3]])
         score = 0.5 * cover + 0.5 * best.relevance
         if query.qtype in ("duration", "time", "number") and not best.type_ok:
@@ -474,7 +477,7 @@ class ExtractiveAnswerer:
         lo = hi = at
         while lo > 0 and items[lo - 1][1] == items[lo][1] - 1:
             lo -= 1
-        while hi + 1 < len(items) and items[hi + 1][1] == items[hi][1] + 1 and hi - lo < 7:
+        while hi + 1 < len(items) and items[hi + 1][1] == items[hi][1] + 1:
             hi += 1
         return [item[2] for item in items[lo : hi + 1]]
 
@@ -482,19 +485,20 @@ class ExtractiveAnswerer:
         """Each item of an enumeration quoted and cited on its own line (items may sit in different chunks)."""
         citations = []
         lines = [f"根据《{parts[0].hit.chunk.title}》："]
-        for part in parts:
+        budget = self.settings.max_chars - 40  # room for the "only the first N" note
+        for n, part in enumerate(parts):
             quote = part.text
             if len(quote) > LIST_ITEM:
-                # The item's opening clauses name it; the rest is explanation.
-                clauses = CLAUSE.findall(quote)
-                quote = clauses[0]
-                for clause in clauses[1:]:
-                    if len(quote) + len(clause) > LIST_ITEM:
-                        break
-                    quote += clause
-            citation = Citation.from_chunk(len(citations) + 1, part.hit.chunk, quote.strip())
-            citations.append(citation)
-            lines.append(f"「{citation.quote}」[{citation.number}]")
+                # The item's opening clauses name it; the rest is explanation. Cut the text, never re-join it.
+                ends = [m.end() for m in CLAUSE.finditer(quote) if m.end() > m.start()]
+                cut = next((e for e in ends if e >= LIST_ITEM // 2), ends[0] if ends else LIST_ITEM)
+                quote = quote[: min(cut, LIST_ITEM)]
+            line = f"「{quote.strip()}」[{len(citations) + 1}]"
+            if sum(len(x) + 1 for x in lines) + len(line) > budget:
+                lines.append(f"（共 {len(parts)} 项，这里列出前 {n} 项，其余见原文。）")
+                break
+            citations.append(Citation.from_chunk(len(citations) + 1, part.hit.chunk, quote.strip()))
+            lines.append(line)
         return Answer(
             question=query.original,
             text=self._fit("\n".join(lines)),
@@ -705,7 +709,7 @@ _MARKERS = [
 ]
 # The question asks for several items (哪些, 哪几个, 分别, 四个结合, 五项管理), not one item's content.
 MANY = re.compile(
-    r"哪些|哪几|分别|包括哪|有几[个项条点方]|(?<!第)[二两三四五六七八九十][个项条点种类](?!小时|月|年级)"
+    r"哪些|哪几|分别|包括哪|有几[个项条方]|(?<!第)[二两三四五六七八九十][个项条种类](?!小时|月|年级)"
 )
 LIST_ITEM = 48  # characters of an enumerated item quoted in a list answer
 
@@ -737,13 +741,23 @@ def _wants_value(query: Query) -> bool:
     return bool(query.value_kind) or query.qtype in ("duration", "time", "number")
 
 
-def _bound(clause: str) -> str:
-    """Which way a duration binds, read from its own clause: a cap, a minimum, or neither."""
-    if LOWER.search(clause):
-        return "不少于"
-    if UPPER.search(clause):
-        return "不超过"
-    return ""
+def _bound(clause: str, start: int, end: int) -> str:
+    """Which way the duration at clause[start:end] binds: the bound word nearest to it (before it, or
+    以上/以内 right after it) — "三年级以上学生…不超过60分钟" is a cap, whatever else the clause says."""
+    best, distance = "", None
+    for pattern, name in ((UPPER, "不超过"), (LOWER, "不少于")):
+        for m in pattern.finditer(clause):
+            if clause[max(0, m.start() - 1) : m.start()] == "级":
+                continue  # 三年级以上 names grades, not a bound
+            if m.end() <= start:
+                gap = start - m.end()
+            elif 0 <= m.start() - end <= 1:
+                gap = m.start() - end
+            else:
+                continue
+            if distance is None or gap < distance:
+                best, distance = name, gap
+    return best
 
 
 def _label(value: tuple[float, str]) -> str:

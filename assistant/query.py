@@ -133,14 +133,14 @@ class QueryParser:
         if understand:
             text = self.formal_words(text)
         rewritten = False
-        if understand and history:
-            text, rewritten = self.rewrite_followup(
-                text, [self.simplify(h) for h in history if h and h.strip()]
-            )
+        earlier = [self.simplify(h) for h in history or [] if isinstance(h, str) and h.strip()]
+        if understand and earlier:
+            text, rewritten = self.rewrite_followup(text, earlier)
         grades = parse_grades(text) if understand else set()
-        if understand and not grades and history and is_other_grades(text):
-            # "其他年级呢？" after "一二年级…": the rest of that stage.
-            grades = other_grades(parse_grades(self.simplify(history[-1])))
+        if understand and not grades and earlier and is_other_grades(text):
+            # "其他年级呢？" after "一二年级…": the rest of that stage (of the earlier question as understood).
+            previous, _ = self.rewrite_followup(earlier[-1], earlier[:-1])
+            grades = other_grades(parse_grades(previous))
         out_of_scope = ""
         if understand and (m := OUT_OF_SCOPE.search(text)) and _only_out_of_scope(text):
             # "普通高中招生" is in the corpus; "高中生的作业" is not: only the latter is out of scope.
@@ -220,11 +220,11 @@ class QueryParser:
         if sibling := _sibling_swap(previous, core, self.segmenter.words(previous)):
             return sibling, True  # 夏季几点结束？ + 冬季呢？ → 冬季几点结束？
         docs, _ = self.catalog.docs_named(canonical(core))
-        if (m := INTERROGATIVE.search(core)) and not docs and not new_grade:
+        if INTERROGATIVE.search(core) and not docs and not new_grade:
             # A new question about the same subject: 没有课的老师几点可以到岗？ + 那几点可以下班？
             subject = previous[: q.start()] if (q := INTERROGATIVE.search(previous)) else ""
             subject = re.sub(r"(?:是|在|有|的)$", "", subject.rstrip("，, "))
-            if len(subject) >= 2 and m.start() < len(core):
+            if len(subject) >= 2:
                 return f"{subject.rstrip('，, ')}{core}？", True
         if new_grade or docs or self.segmenter.place_names(core):
             base = previous
@@ -277,19 +277,25 @@ def _sibling_swap(previous: str, core: str, words: list[str]) -> str:
     if not 2 <= len(core) <= 6 or INTERROGATIVE.search(core) or not re.fullmatch(r"[\u4e00-\u9fff\w]+", core):
         return ""
     ending = core[-2:] if len(core) >= 3 else core[-1]
-    starts = [0]
+    # Offsets found in the text itself: the segmenter drops spaces, so lengths alone would drift.
+    starts, pos = [], 0
     for w in words:
-        starts.append(starts[-1] + len(w))
+        pos = previous.find(w, pos)
+        starts.append(pos)
+        pos += len(w)
+    starts.append(pos)
+    if -1 in starts:
+        return ""
     for i in range(len(words)):
         for j in range(i + 1, len(words) + 1):
-            span = "".join(words[i:j])
+            span = previous[starts[i] : starts[j]]
             if len(span) > len(core):
                 break
             if len(span) == len(core) and span != core and span.endswith(ending):
                 return previous[: starts[i]] + core + previous[starts[j] :]
     for i, w in enumerate(words):
         if len(w) >= 2 and w != core and core.endswith(w):
-            return previous[: starts[i]] + core + previous[starts[i + 1] :]
+            return previous[: starts[i]] + core + previous[starts[i] + len(w) :]
     return ""
 
 

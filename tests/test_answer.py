@@ -201,3 +201,27 @@ def test_a_sentence_that_only_names_the_term_is_quoted_with_its_explanation(assi
     answer = assistant.ask("语文课堂十条里说老师要学会“踢皮球”，这是啥意思？")
     assert not answer.abstained and "把皮球踢给学生" in answer.text
     assert len(answer.citations) == 1  # one item of the ten, not the whole list
+
+
+def test_the_bound_is_read_next_to_the_value():
+    from assistant.answer import _bound
+    from assistant.quantities import find_durations
+
+    for clause, bound in [
+        ("三年级以上学生每天书面作业不超过60分钟", "不超过"),  # 年级以上 names grades
+        ("学校保证学生每天不少于1小时的体育锻炼", "不少于"),
+        ("每天书面作业总量控制在1小时以内", "不超过"),
+        ("每天锻炼1小时以上", "不少于"),
+        ("每天阅读1小时", ""),
+    ]:
+        d = find_durations(clause)[0]
+        assert _bound(clause, d.start, d.end) == bound, clause
+
+
+def test_a_long_enumeration_is_listed_whole_or_says_what_it_left_out(assistant):
+    answer = assistant.ask("语文课堂十条有哪些？")
+    assert not answer.abstained and len(answer.text) <= 400
+    assert "1、一定要重视语文课堂的导入" in answer.text
+    assert "10、" in answer.text or "这里列出前" in answer.text
+    for c in answer.citations:
+        assert c.quote in c.text

@@ -83,3 +83,20 @@ def test_a_long_message_is_searched_by_its_question(assistant):
     assert "十点" not in query.asked_tokens and "作业" in query.asked_tokens
     answer = assistant.ask(message)
     assert not answer.abstained and "1小时" in answer.text and "半小时" in answer.text
+
+
+@pytest.mark.parametrize(
+    "history",
+    [
+        ["一二年级有书面作业吗？", ""],
+        ["一二年级有书面作业吗？", None],
+        ["一二年级作业多久？", "那周末呢？"],
+    ],
+)
+def test_other_grades_survive_odd_history(assistant, history):
+    assert assistant.understand("其他年级呢？", history=history).grades == {3, 4, 5, 6}
+
+
+def test_a_followup_swap_keeps_the_earlier_wording_intact(assistant):
+    query = assistant.understand("冬季呢？", history=["课后服务 夏季几点结束？"])
+    assert query.text.rstrip("？?") == "课后服务 冬季几点结束"
