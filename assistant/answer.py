@@ -53,8 +53,9 @@ SENTENCE_UNIT = (
 GENERIC = frozenset(
     """时候 时间 时长 时段 每天 每日 每周 每月 每年 平均 完成 超过 不超过 不少 少于 不少于 控制 以内 之内 总数 数量
     多少 几 个 所 次 项 名 人 天 年 月 日 号 周 小时 分钟 比例 占比 百分比 上 写 做 用 花 需要 保证 确保
-    至少 最多 最少 最长 不低于 低于 以上 以下 内 里 完""".split()
+    至少 最多 最少 最长 不低于 低于 以上 以下 内 里 完 到 去 来 得 着 过 能 要 会 想 请 问""".split()
 )
+FUNCTION_CHARS = frozenset("到去来得着过能要会想请问给让把被对向从在跟")
 FOCUS_RATIO = 0.75  # a value clause must match the question at least this well relative to the best clause
 NUMERAL = re.compile(r"[\d一二两三四五六七八九十百半几]")
 MEASURED = re.compile(r"([\u4e00-\u9fff]{2})(?:时间|时长)")
@@ -153,7 +154,8 @@ class ExtractiveAnswerer:
                 )
                 sentence.relevance = 0.65 * own + 0.35 * ctx
                 if wants_value:
-                    clauses, focus = self._focus(terms, text, previous)
+                    # Only a duration names what it measures (睡眠时间 vs 作业时间); 结束时间 is just "几点".
+                    clauses, focus = self._focus(terms, text, previous, measured=query.qtype == "duration")
                     sentence.type_ok = self._value_in_focus(kind, clauses, focus)
                     if query.qtype == "duration":
                         sentence.values = self._values_for(query, clauses, focus, chunk.grades)
@@ -234,7 +236,9 @@ class ExtractiveAnswerer:
             return 0.5
         return 1.0 if grades & query.grades else 0.0
 
-    def _focus(self, terms: list[str], text: str, previous: frozenset[str]) -> tuple[list[str], list[float]]:
+    def _focus(
+        self, terms: list[str], text: str, previous: frozenset[str], measured: bool = False
+    ) -> tuple[list[str], list[float]]:
         """The sentence's clauses, and how surely each (with the clause before) is about what is asked:
         1 within the sentence, 0.8 when only the previous sentence names the topic, 0 not about it.
 
@@ -251,7 +255,7 @@ class ExtractiveAnswerer:
         for i, toks in enumerate(tokens):
             inside = max(own[i], self._loose_coverage(topic, toks | tokens[i - 1]) if i else 0.0)
             carried = 0.0 if i else self._loose_coverage(topic, toks | previous)
-            if self._measures_other(clauses[i], terms):
+            if measured and self._measures_other(clauses[i], terms):
                 focus.append(0.0)
             elif inside > 0 and inside >= FOCUS_RATIO * best:
                 focus.append(1.0)
@@ -670,7 +674,8 @@ def _content(query: Query, asked: bool = False) -> list[str]:
     """The words that coverage is measured on (the whole question, or only its asking clause when the
     message is longer); grade words are left to the grade fit."""
     tokens = (query.asked_tokens or query.tokens) if asked else query.tokens
-    rest = [t for t in tokens if t not in query.grade_tokens]
+    # Grammar characters (到, 去, 能…) carry no topic; rare as tokens, they would weigh like rare words.
+    rest = [t for t in tokens if t not in query.grade_tokens and t not in FUNCTION_CHARS]
     return rest or tokens
 
 

@@ -225,3 +225,9 @@ def test_a_long_enumeration_is_listed_whole_or_says_what_it_left_out(assistant):
     assert "10、" in answer.text or "这里列出前" in answer.text
     for c in answer.citations:
         assert c.quote in c.text
+
+
+def test_a_clock_question_is_not_put_off_by_how_the_rule_names_the_time(assistant):
+    # The report says "课后服务结束时间是夏季晚六点"; the parent asks "开展到几点".
+    answer = assistant.ask("课后服务一般开展到几点？")
+    assert not answer.abstained and "晚六点" in answer.text
