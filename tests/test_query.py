@@ -22,6 +22,7 @@ def test_question_words_are_not_search_terms(assistant):
         ("赣州一中现任校长是谁？", "who", "role:校长"),
         ("那所学校双减以来一共组织了多少次听评课？", "number", "total:次"),
         ("和平三小一二年级每学期考几次试？", "number", "count:次"),
+        ("龙圩区原来审批了几家培训机构？", "number", "count:家"),
     ],
 )
 def test_what_kind_of_answer_is_asked(assistant, question, qtype, value_kind):
