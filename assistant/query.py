@@ -316,7 +316,9 @@ def _only_out_of_scope(text: str) -> bool:
     return not parse_grades(OUT_OF_SCOPE.sub("", text))
 
 
-_COUNT = re.compile(r"(?:多少|(?<!哪)几)\s*(?:个)?(所|次|项|名|篇|条|节|年|天|人|课时|元|页|分|个|批|场|类|家|位)")
+_COUNT = re.compile(
+    r"(?:多少|(?<!哪)几)\s*(?:个)?(所|次|项|名|篇|条|节|年|天|人|课时|元|页|分|个|批|场|类|家|位)"
+)
 
 
 # "校长是谁？" asks for the holder of a role: only a sentence that names that role can answer it.
