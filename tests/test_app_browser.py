@@ -218,6 +218,20 @@ def test_follow_up_uses_the_conversation_and_new_chat_forgets_it(page):
 
 
 @pytest.mark.browser
+def test_an_enumeration_shows_one_source_card_per_item(page):
+    ask(page, "吉林省推动“双减”的“四个结合”是什么？")
+    answer = last_answer(page)
+    text = answer.locator(".answer-text").inner_text()
+    for item in ("一是宣教结合", "二是疏堵结合", "三是放改结合", "四是监管结合"):
+        assert item in text
+    cards = answer.locator("details.cite")
+    assert cards.count() == 4
+    cards.nth(3).locator("summary").click()
+    assert "四是监管结合" in cards.nth(3).locator(".cite-text mark").inner_text()
+    shot(page, "chat-enumeration")
+
+
+@pytest.mark.browser
 def test_script_in_question_is_shown_as_text_not_run(page):
     ask(page, XSS)
     bubble = page.locator("#chat .user-q").last
