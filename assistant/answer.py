@@ -107,7 +107,8 @@ class ExtractiveAnswerer:
         self.settings = settings
         self._unit_cache: dict[str, tuple[frozenset[str], list[tuple[int, int, str, frozenset[str]]]]] = {}
         self._clause_cache: dict[str, frozenset[str]] = {}
-        self._positions: dict[str, int] = {}
+        self._doc_chunks: dict[str, list[Chunk]] = {}  # each document's chunks in order, built once
+        self._name_tokens: dict[str, frozenset[str]] = {}
         self._joined: dict[frozenset[str], str] = {}  # a token set as one string, for substring tests
 
     # ------------------------------------------------------------------ scoring
@@ -133,6 +134,7 @@ class ExtractiveAnswerer:
     def sentences(self, query: Query, hits: list[Hit], depth: int = 6, dedupe: bool = True) -> list[Sentence]:
         out: list[Sentence] = []
         top = hits[0].score if hits else 1.0
+        kind, wants_value = _value_kind(query), _wants_value(query)
         seen: set[str] = set()
         for rank, hit in enumerate(hits[:depth]):
             chunk = hit.chunk
@@ -142,7 +144,6 @@ class ExtractiveAnswerer:
             terms = self._terms_for(query, chunk.doc_id)
             # In a longer message the asking clause alone may be the better match (story words dilute).
             asked = self._terms_for(query, chunk.doc_id, asked=True)
-            kind, wants_value = _value_kind(query), _wants_value(query)
             previous: frozenset[str] = frozenset()
             for s, e, text, tokens in units:
                 if dedupe and text in seen:
@@ -178,7 +179,7 @@ class ExtractiveAnswerer:
         # is: a rule about something else must not outrank the sentence that answers.
         top_relevance = max((s.relevance for s in out), default=0.0) or 1.0
         # A sentence that defines the very term asked about ("“堵”就是…") is strong evidence.
-        weight = 0.2 if query.term and not _wants_value(query) else TYPE_WEIGHT.get(query.qtype, 0.2)
+        weight = 0.2 if query.term and not wants_value else TYPE_WEIGHT.get(query.qtype, 0.2)
         for sentence in out:
             sentence.score += weight * sentence.type_ok * min(1.0, sentence.relevance / (0.8 * top_relevance))
         return sorted(out, key=lambda s: -s.score)
@@ -207,7 +208,11 @@ class ExtractiveAnswerer:
 
     def _without(self, content: list[str], names: list[str]) -> list[str]:
         """The question's words minus those naming a place or school (unless nothing else is left)."""
-        naming = {t for name in names for t in self.segmenter.tokens(name)}
+        naming: set[str] = set()
+        for name in names:
+            if name not in self._name_tokens:
+                self._name_tokens[name] = frozenset(self.segmenter.tokens(name))
+            naming |= self._name_tokens[name]
         return [t for t in content if t not in naming] or content
 
     @staticmethod
@@ -469,9 +474,7 @@ class ExtractiveAnswerer:
         anchor = sentence.hit.chunk.start + sentence.start
         seen: set[int] = set()
         items: list[tuple[int, int, Sentence]] = []
-        for chunk in self.retriever.index.chunks:
-            if chunk.doc_id != sentence.hit.chunk.doc_id:
-                continue
+        for chunk in self._chunks_of(sentence.hit.chunk.doc_id):
             _, units = self._units(chunk)
             for start, end, text, _tokens in units:
                 position = chunk.start + start
@@ -609,15 +612,17 @@ class ExtractiveAnswerer:
         return items
 
     def _next_chunk(self, chunk: Chunk) -> Chunk | None:
-        chunks = self.retriever.index.chunks
-        position = self._positions.get(chunk.id)
-        if position is None:
-            self._positions = {c.id: i for i, c in enumerate(chunks)}
-            position = self._positions.get(chunk.id)
-        if position is None or position + 1 >= len(chunks):
-            return None
-        following = chunks[position + 1]
-        return following if following.doc_id == chunk.doc_id else None
+        chunks = self._chunks_of(chunk.doc_id)
+        position = next((i for i, c in enumerate(chunks) if c.id == chunk.id), None)
+        return chunks[position + 1] if position is not None and position + 1 < len(chunks) else None
+
+    def _chunks_of(self, doc_id: str) -> list[Chunk]:
+        if not self._doc_chunks:
+            by_doc: dict[str, list[Chunk]] = {}
+            for c in self.retriever.index.chunks:
+                by_doc.setdefault(c.doc_id, []).append(c)
+            self._doc_chunks = by_doc
+        return self._doc_chunks.get(doc_id, [])
 
     def _next_sentence(self, sentence: Sentence, pool: list[Sentence]) -> Sentence | None:
         after = [s for s in pool if s.hit is sentence.hit and s.start >= sentence.end]

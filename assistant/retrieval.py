@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from functools import lru_cache
 
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -122,7 +121,7 @@ class HybridRetriever:
         cached = self._group_cache.get(tokens)
         if cached is None:
             unique = list(dict.fromkeys(t for t in tokens if not t.startswith("⏱")))
-            groups = [[(t, self.term_weight(t)) for t in group] for group in _word_groups(tuple(unique))]
+            groups = [[(t, self.term_weight(t)) for t in group] for group in _word_groups(unique)]
             total = sum(max(w for _, w in group) for group in groups)
             if len(self._group_cache) > 10_000:
                 self._group_cache.clear()
@@ -130,8 +129,7 @@ class HybridRetriever:
         return cached
 
 
-@lru_cache(maxsize=4096)
-def _word_groups(tokens: tuple[str, ...]) -> list[list[str]]:
+def _word_groups(tokens: list[str]) -> list[list[str]]:
     """Search tokens grouped under the longest token containing them (cut_for_search emits both)."""
     heads = [t for t in tokens if not any(t != o and t in o for o in tokens)]
     groups = {h: [h] for h in heads}
