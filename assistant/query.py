@@ -125,8 +125,14 @@ class QueryParser:
             raise QuestionProblem("请输入您的问题，例如：“三年级每天的书面作业不超过多长时间？”")
         notice = ""
         if len(raw) > self.max_chars:
-            raw = raw[: self.max_chars]
-            notice = f"问题太长，只按前 {self.max_chars} 个字检索。"
+            # A long paste usually ends with the question: keep the opening (who, which grade) and the ask.
+            asking = question_part(raw)
+            if asking != raw and len(asking) < self.max_chars // 2:
+                raw = f"{raw[: self.max_chars - len(asking) - 1]}，{asking}"
+                notice = f"问题太长，只按开头和最后的提问（共 {self.max_chars} 个字以内）检索。"
+            else:
+                raw = raw[: self.max_chars]
+                notice = f"问题太长，只按前 {self.max_chars} 个字检索。"
         if not re.search(r"[\u4e00-\u9fffA-Za-z0-9]", raw):
             raise QuestionProblem("没能识别出文字内容，请用文字描述您的问题，例如：“课后服务几点结束？”")
         text = self.simplify(raw) if understand else raw
@@ -148,6 +154,7 @@ class QueryParser:
             if context not in self.catalog.full_text:
                 out_of_scope = m.group(0)
         asked = question_part(text) if understand else text
+        qtype = question_type(asked)
         doc_ids, names = self.catalog.docs_named(canonical(text)) if understand else (set(), [])
         unknown = self.unknown_places(text, names) if understand else []
         return Query(
@@ -157,8 +164,8 @@ class QueryParser:
             asked_tokens=self.search_tokens(asked) if understand and asked != text else [],
             grade_tokens=self.grade_tokens(text) if grades else set(),
             grades=grades,
-            qtype=question_type(asked),
-            value_kind=value_kind(asked, question_type(asked)),
+            qtype=qtype,
+            value_kind=value_kind(asked, qtype),
             doc_ids=doc_ids,
             place_names=names,
             places=self.segmenter.place_names(text) if understand else [],

@@ -231,3 +231,10 @@ def test_a_clock_question_is_not_put_off_by_how_the_rule_names_the_time(assistan
     # The report says "课后服务结束时间是夏季晚六点"; the parent asks "开展到几点".
     answer = assistant.ask("课后服务一般开展到几点？")
     assert not answer.abstained and "晚六点" in answer.text
+
+
+def test_a_long_paste_keeps_its_opening_and_its_question(assistant):
+    message = "我家孩子上三年级，" + "老师每天布置好多作业，" * 450 + "请问每天作业最多写多久？"
+    answer = assistant.ask(message)
+    assert "问题太长" in answer.notice
+    assert not answer.abstained and "1小时" in answer.text and "半小时" in answer.text
