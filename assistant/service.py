@@ -13,7 +13,7 @@ from .embeddings import Embedder, build_embedder
 from .errors import AssistantError, IndexMissing
 from .index import DocRecord, IndexStore, IngestReport, LoadedIndex
 from .query import Catalog, Query, QueryParser, QuestionProblem
-from .records import Answer, Hit
+from .records import Answer, Chunk, Hit
 from .retrieval import HybridRetriever
 from .segment import Segmenter
 from .settings import Settings, get_settings
@@ -199,6 +199,14 @@ class Assistant:
         if doc_id not in docs:
             raise AssistantError(f"没有编号为 {doc_id} 的文档")
         return docs[doc_id]
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        """The chunks of one document in reading order (for viewers and list answers)."""
+        return sorted((c for c in self.engine().index.chunks if c.doc_id == doc_id), key=lambda c: c.start)
+
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        """One chunk by id, or None when the current generation does not hold it."""
+        return self.engine().index.by_id.get(chunk_id)
 
     def status(self) -> dict:
         meta = self.store.read_meta()

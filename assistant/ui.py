@@ -438,9 +438,7 @@ class WebApp:
         return [(f"{book_title(d.title)}（{level_name(d.level)}）", d.id) for d in self.sorted_documents()]
 
     def _doc_chunks(self, doc_id: str) -> list[Chunk]:
-        return sorted(
-            (c for c in self.bot.engine().index.chunks if c.doc_id == doc_id), key=lambda c: c.start
-        )
+        return self.bot.chunks_of(doc_id)
 
     def _sections(self, doc_id: str) -> list[tuple[str, int, int]]:
         """(section, start, end) for each run of consecutive chunks sharing a section, in reading order."""
@@ -466,7 +464,7 @@ class WebApp:
             return '<div class="doc-empty">没有找到这份文件，索引可能刚更新过，请重新选择。</div>'
         text = doc.text
         span = next(((s, a, b) for s, a, b in self._sections(doc_id) if a == section_start), None)
-        focus = self.bot.engine().index.by_id.get(chunk_id or "")
+        focus = self.bot.chunk(chunk_id or "")
         meta = " · ".join(x for x in [doc.issuer, level_name(doc.level), str(doc.year or "")] if x)
         head = f'<div class="doc-head"><b>{book(doc.title)}</b><br><small>{esc(meta)}</small></div>'
         if span is None:
@@ -497,7 +495,7 @@ class WebApp:
         if not target or "|" not in target:
             return gr.update(), gr.update(), gr.update(), gr.update()
         doc_id, chunk_id = target.split("|", 1)
-        chunk = self.bot.engine().index.by_id.get(chunk_id)
+        chunk = self.bot.chunk(chunk_id)
         sections = self.section_choices(doc_id)
         start = None
         if chunk is not None:
