@@ -114,6 +114,14 @@ class AppSettings(BaseSettings):
     feedback_db: Path | None = Field(
         None, description="SQLite file for 👍/👎; default <index dir>/feedback.sqlite3."
     )
+    admin_token: SecretStr | None = Field(
+        None, description="Enables the admin page and admin API (upload, edit, remove, rebuild, feedback view)."
+    )
+    max_upload_mb: float = Field(20.0, description="Largest document an admin may upload.")
+    max_body_kb: int = Field(256, description="Largest JSON request body the API accepts.")
+    rate_limit_per_minute: int = Field(60, description="API requests per client and minute; 0 turns it off.")
+    max_history_turns: int = Field(20, description="Earlier user turns kept for follow-ups.")
+    max_history_chars: int = Field(4000, description="Characters of earlier turns kept for follow-ups.")
 
 
 class Settings(BaseSettings):
