@@ -196,6 +196,12 @@ def test_chat_streams_cited_answer_with_conflict_notice_and_feedback(page, app, 
     assert json.loads(row["citations"])[0]["number"] == 1
     assert row["created_at"]
 
+    # A second vote on the same answer in this session is thanked but not stored.
+    total = store.count()
+    page.locator("#chat button[aria-label='踩'], #chat button[aria-label='Dislike']").last.click()
+    page.get_by_text("已经评价过").first.wait_for()
+    assert store.count() == total
+
     # A citation opens in the document viewer at its section.
     page.click("#open-cite")
     viewer = page.locator("#viewer")

@@ -53,16 +53,7 @@ class WebApp:
 
     def respond(self, message: str, chat: list, questions: list, records: dict):
         """Stream one answer. Yields (textbox, chat, questions, records, citation picker)."""
-        checked = check_chat(chat)
-        chat = checked.messages
-        # records are keyed by the answer's position in the chat: follow the messages that were dropped.
-        records = {
-            int(k) - checked.dropped: v for k, v in (records or {}).items() if int(k) >= checked.dropped
-        }
-        app = self.settings.app
-        questions = cap_history(list(questions or []), app.max_history_turns, app.max_history_chars)
-        if checked.forged:
-            gr.Warning("对话记录过长或格式不对，较早的对话已不再显示（不影响回答）。", duration=6)
+        chat, questions, records = self._session(chat, questions, records)
         text = message if isinstance(message, str) else ""
         if not text.strip():
             gr.Warning("请先输入您的问题，例如：“三年级每天的书面作业不超过多长时间？”", duration=6)
@@ -101,13 +92,27 @@ class WebApp:
         chat[-1] = {"role": "assistant", "content": render.render_answer(answer)}
         # One rule for a long paste everywhere: its opening and its final question are what matter.
         questions.append(keep_ends(text, self.settings.answer.max_question_chars))
-        questions = cap_history(questions, app.max_history_turns, app.max_history_chars)
+        questions = cap_history(
+            questions, self.settings.app.max_history_turns, self.settings.app.max_history_chars
+        )
         records[len(chat) - 1] = self._record(text, answer)
         picker = [
             (f"[{c.number}] {render.book_title(c.title)} {c.section}"[:80], f"{c.doc_id}|{c.chunk_id}")
             for c in answer.citations
         ]
         yield "", chat, questions, records, gr.update(choices=picker, value=picker[0][1] if picker else None)
+
+    def _session(self, chat: object, questions: list, records: dict) -> tuple[list, list, dict]:
+        """The visitor's conversation as the server keeps it: a checked chat, capped history, matching records."""
+        checked = check_chat(chat)
+        if checked.forged:
+            gr.Warning("对话记录过长或格式不对，较早的对话已不再显示（不影响回答）。", duration=6)
+        # records are keyed by the answer's position in the chat: follow the messages that were dropped.
+        shift = checked.dropped
+        records = {int(k) - shift: v for k, v in (records or {}).items() if int(k) >= shift}
+        app = self.settings.app
+        questions = cap_history(list(questions or []), app.max_history_turns, app.max_history_chars)
+        return checked.messages, questions, records
 
     @staticmethod
     def _record(text: str, answer: Answer) -> dict:
