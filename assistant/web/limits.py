@@ -80,9 +80,10 @@ def _text_of(message: object) -> str | None:
 
 def cap_history(questions: list[str], turns: int, chars: int) -> list[str]:
     """The newest earlier questions that fit in `turns` items and `chars` characters (oldest dropped first)."""
+    recent = [q for q in questions if isinstance(q, str)][-turns:] if turns > 0 else []
     kept: list[str] = []
     total = 0
-    for question in reversed([q for q in questions if isinstance(q, str)][-max(turns, 0) :] if turns else []):
+    for question in reversed(recent):
         if total + len(question) > chars:
             if not kept:
                 kept.append(keep_ends(question, chars))
