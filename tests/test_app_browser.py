@@ -12,10 +12,11 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from pydantic import SecretStr
 
 from assistant import Assistant, Settings
 from assistant.feedback import FeedbackStore
-from assistant.ui import WebApp, create_app, launch_options
+from assistant.web import WebApp, create_app, launch_options
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -33,6 +34,7 @@ CHROMIUM_ARGS = [
 QUESTION = "三年级每天的书面作业不超过多长时间？"
 XSS = "<script>window.__xss=1</script>"
 WAIT_MS = 60_000
+ADMIN_TOKEN = "测试口令-admin-token"
 
 
 def free_port() -> int:
@@ -44,10 +46,16 @@ def free_port() -> int:
 # ---------------------------------------------------------------------------- fixtures
 
 
+def with_admin_token(settings: Settings, token: str) -> Settings:
+    return settings.model_copy(
+        update={"app": settings.app.model_copy(update={"admin_token": SecretStr(token)})}
+    )
+
+
 @pytest.fixture(scope="module")
 def app(settings, assistant):
     """The real app (queue, handlers, index job) on a free loopback port, over the session's index."""
-    demo, web = create_app(assistant, settings)
+    demo, web = create_app(assistant, with_admin_token(settings, ADMIN_TOKEN))
     assert web.job.wait(timeout=120).ready, web.job.state()
     options = launch_options(settings, "127.0.0.1", free_port())
     demo.launch(prevent_thread_lock=True, quiet=True, **options)
@@ -188,6 +196,12 @@ def test_chat_streams_cited_answer_with_conflict_notice_and_feedback(page, app, 
     assert json.loads(row["citations"])[0]["number"] == 1
     assert row["created_at"]
 
+    # A second vote on the same answer in this session is thanked but not stored.
+    total = store.count()
+    page.locator("#chat button[aria-label='踩'], #chat button[aria-label='Dislike']").last.click()
+    page.get_by_text("已经评价过").first.wait_for()
+    assert store.count() == total
+
     # A citation opens in the document viewer at its section.
     page.click("#open-cite")
     viewer = page.locator("#viewer")
@@ -309,7 +323,12 @@ def test_status_tab_lists_indexed_documents(page, app, assistant):
     assert f"{len(assistant.documents())} 份" in summary
     assert "索引版本" in summary
 
-    # The admin button refreshes the index in the background and reports when it is done.
+    # The admin button refuses a wrong token, then refreshes the index in the background and reports.
+    page.fill("#admin-token input", "wrong")
+    page.click("#rebuild")
+    page.get_by_text("管理口令不正确").first.wait_for()
+    assert not web.job.state().running and "上次建立/更新" not in page.locator("#status-summary").inner_text()
+    page.fill("#admin-token input", ADMIN_TOKEN)
     page.click("#rebuild")
     page.locator("#status-summary").get_by_text("上次建立/更新").wait_for()
     page.locator("#status-banner .banner.ok").wait_for()
