@@ -31,7 +31,9 @@ def private_home(session_home: Path, target: Path) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     shutil.copytree(session_home / "corpus", target / "corpus")
     shutil.copytree(
-        session_home / "indexes", target / "indexes", ignore=shutil.ignore_patterns("ingest.lock", "feedback.sqlite3")
+        session_home / "indexes",
+        target / "indexes",
+        ignore=shutil.ignore_patterns("ingest.lock", "feedback.sqlite3"),
     )
     return target
 
