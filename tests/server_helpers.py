@@ -13,8 +13,21 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WAIT_MS = 60_000
 TOKEN = "test-admin-token-0123456789"
 GRADE3 = "三年级每天的书面作业不超过多长时间？"
 JUNIOR_FOLLOW_UP = "那初中呢？"
@@ -129,3 +142,44 @@ def gb18030_notice(folder: Path, name: str, school: str, minutes: int) -> Path:
     path = folder / name
     path.write_bytes(text.encode("gb18030"))
     return path
+
+
+# ---------------------------------------------------------------------------- browser
+
+
+def find_chromium() -> str:
+    """Debian's Chromium (scripts/install-browser.sh); skipped locally, a failure in CI, when missing."""
+    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+    reason = None
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        reason = "playwright is not installed (pip install -e '.[dev]')"
+    if reason is None and not Path(path).exists():
+        reason = f"Chromium not found at {path}: install Debian's with `apt-get install -y chromium`"
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return path
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def ask_in_chat(page, text: str) -> None:
+    """Type a question in the chat, send it, and wait until the streamed answer is complete."""
+    answers_before = page.locator("#chat .answer").count()
+    page.fill("#question textarea", text)
+    page.click("#send")
+    page.wait_for_function(
+        """n => { const a = document.querySelectorAll('#chat .answer');
+                  return a.length > n && !a[a.length - 1].querySelector('.caret'); }""",
+        arg=answers_before,
+    )
+
+
+def last_answer(page):
+    return page.locator("#chat .answer").last

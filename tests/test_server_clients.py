@@ -182,3 +182,79 @@ def test_votes_one_per_session_and_listed_for_the_admin(server):
     assert len(mine) == 1 and mine[0]["vote"] == "up", "the later vote replaced the earlier one"
     bad = httpx.post(f"{server}/api/feedback", json={**vote, "vote": "maybe"})
     assert bad.status_code == 400 and "vote" in bad.json()["error"]["message"]
+
+
+# ---------------------------------------------------------------------------- admin API (changes the private corpus)
+
+
+def test_admin_upload_edit_and_remove_through_the_api(server, tmp_path):
+    from server_helpers import gb18030_notice, wait_for_generation_change
+
+    admin = {"Authorization": f"Bearer {TOKEN}"}
+    home_corpus = {d["source"] for d in httpx.get(f"{server}/api/sources").json()["documents"]}
+    notice = gb18030_notice(tmp_path, "n.txt", "白鹭洲小学", 43)
+    generation = httpx.get(f"{server}/healthz").json()["generation"]
+    # A name with folders and shell characters is reduced to a plain file name inside the corpus folder.
+    response = httpx.post(
+        f"{server}/api/documents",
+        files={"file": ("../../白鹭洲 通知;rm.txt", notice.read_bytes())},
+        data={"issuer": "白鹭洲小学", "level": "school", "year": "2025"},
+        headers=admin,
+    )
+    assert response.status_code == 202, response.text
+    doc_id = response.json()["doc_id"]
+    wait_for_generation_change(server, generation)
+    doc = next(d for d in httpx.get(f"{server}/api/sources").json()["documents"] if d["id"] == doc_id)
+    assert doc["source"] == "白鹭洲_通知_rm.txt" and doc["source"] not in home_corpus
+    assert (doc["issuer"], doc["level"], doc["year"]) == ("白鹭洲小学", "school", 2025)
+    answer = httpx.post(f"{server}/api/ask", json={"question": "白鹭洲小学午间静息时间不少于多久？"}).json()
+    assert "43分钟" in answer["answer"] and answer["citations"][0]["doc_id"] == doc_id
+
+    again = httpx.post(
+        f"{server}/api/documents", files={"file": ("白鹭洲 通知;rm.txt", b"x" * 20)}, headers=admin
+    )
+    assert again.status_code == 409 and "同名" in again.json()["error"]["message"]
+    for name, data, words in (
+        ("evil.exe", b"MZ\x00\x00", "只能上传"),
+        ("bin.txt", bytes(range(256)) * 40, "二进制"),
+        ("empty.pdf", b"", "空"),
+    ):
+        refused = httpx.post(f"{server}/api/documents", files={"file": (name, data)}, headers=admin)
+        assert refused.status_code == 400 and words in refused.json()["error"]["message"], refused.text
+
+    generation = httpx.get(f"{server}/healthz").json()["generation"]
+    edited = httpx.patch(
+        f"{server}/api/documents/{doc_id}",
+        json={"title": "白鹭洲小学静息通知", "region": "江西省"},
+        headers=admin,
+    )
+    assert edited.status_code == 200, edited.text
+    wait_for_generation_change(server, generation)
+    doc = httpx.get(f"{server}/api/documents/{doc_id}").json()
+    assert (doc["title"], doc["region"], doc["issuer"]) == ("白鹭洲小学静息通知", "江西省", "白鹭洲小学")
+    bad = httpx.patch(f"{server}/api/documents/{doc_id}", json={"level": "galaxy"}, headers=admin)
+    assert bad.status_code == 400
+
+    generation = httpx.get(f"{server}/healthz").json()["generation"]
+    removed = httpx.delete(f"{server}/api/documents/{doc_id}", headers=admin)
+    assert removed.status_code == 200 and "已删除" in removed.json()["message"]
+    wait_for_generation_change(server, generation)
+    assert httpx.get(f"{server}/api/documents/{doc_id}").status_code == 404
+    after = httpx.post(f"{server}/api/ask", json={"question": "白鹭洲小学午间静息时间不少于多久？"}).json()
+    assert "43分钟" not in after["answer"]
+    assert {d["source"] for d in httpx.get(f"{server}/api/sources").json()["documents"]} == home_corpus
+
+
+def test_removing_one_part_of_a_compilation_keeps_the_other_parts(server, assistant):
+    admin = {"Authorization": f"Bearer {TOKEN}"}
+    docs = assistant.documents()
+    shared = next(d for d in docs if sum(o.source == d.source for o in docs) > 1)
+    siblings = {o.id for o in docs if o.source == shared.source and o.id != shared.id}
+    generation = httpx.get(f"{server}/healthz").json()["generation"]
+    response = httpx.delete(f"{server}/api/documents/{shared.id}", headers=admin)
+    assert response.status_code == 200 and "跳过" in response.json()["message"]
+    from server_helpers import wait_for_generation_change
+
+    wait_for_generation_change(server, generation)
+    ids = {d["id"] for d in httpx.get(f"{server}/api/sources").json()["documents"]}
+    assert shared.id not in ids and siblings <= ids
