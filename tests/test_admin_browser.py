@@ -117,6 +117,23 @@ def test_upload_ask_vote_export_and_remove(server, context, tmp_path):
     assert (home / "corpus" / "午间静息通知.txt").read_bytes() == notice.read_bytes(), "stored byte for byte"
     shot(admin, "admin-uploaded")
 
+    # Edit its metadata: written to the manifest, re-indexed, shown in the list.
+    generation = admin.get_attribute("#job", "data-generation")
+    new_row.locator("button.edit").click()
+    admin.fill("#ed-region", "江西省")
+    admin.fill("#ed-year", "2025")
+    admin.click("#edit-save")
+    admin.locator("#docs-msg", has_text="已更新").wait_for()
+    admin.wait_for_function(
+        "g => document.querySelector('#job').dataset.generation !== g && "
+        "document.querySelector('#job').dataset.running === '0'",
+        arg=generation,
+    )
+    row(admin, doc_id).filter(has_text="江西省").wait_for()
+    assert "2025" in row(admin, doc_id).inner_text()
+    manifest = (home / "corpus" / "manifest.toml").read_text(encoding="utf-8")
+    assert f'id = "{doc_id}"' in manifest and 'region = "江西省"' in manifest
+
     # A parent asks in the chat and gets an answer that cites the new notice.
     chat = context.new_page()
     chat.goto(url)
