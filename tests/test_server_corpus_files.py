@@ -62,6 +62,10 @@ def test_save_upload_checks_before_it_writes(tmp_path):
     with pytest.raises(ApiError) as info:
         save_upload(corpus, "另一份.txt", io.BytesIO(text.encode()), 1 << 20, {"另一份"})
     assert info.value.status == 409
+    for twin in ("公示.html", "公示.htm"):  # same id as the file already there, though not yet indexed
+        with pytest.raises(ApiError) as info:
+            save_upload(corpus, twin, io.BytesIO("<p>另一份通知的正文</p>".encode()), 1 << 20, set())
+        assert info.value.status == 409
     assert sorted(p.name for p in corpus.iterdir()) == ["公示.txt"], "no temp file or refused upload stays"
 
 

@@ -71,7 +71,9 @@ def save_upload(
         except SourceRejected as exc:
             raise ApiError(400, "unreadable", f"无法收录 {name}：{exc.reason}") from exc
         doc_id = infer_meta(target, text).id
-        if doc_id in known_ids:
+        # Files whose names differ only in punctuation or suffix would get one id and one would be lost.
+        on_disk = {infer_meta(p, p.name).id for p in corpus_dir.iterdir() if p.is_file() and p != temp}
+        if doc_id in known_ids or doc_id in on_disk:
             raise ApiError(409, "id_exists", f"已有编号为 {doc_id} 的文档：请改个文件名再上传。")
         try:
             os.link(temp, target)  # fails instead of overwriting if the name appeared meanwhile
