@@ -226,6 +226,26 @@ class Assistant:
 
         return PolicyRetriever(assistant=self, k=k)
 
+    def ask_within(self, question: str, doc_ids: set[str], history: list[str] | None = None) -> Answer:
+        """Like ask(), but answered only from `doc_ids` (an API client's scope, e.g. "my school")."""
+        started = time.perf_counter()
+        engine = self.engine()
+        try:
+            query = self.understand(question, history)
+        except QuestionProblem as problem:
+            return Answer(question=question or "", text=str(problem), abstained=True)
+        mode = self.settings.retrieval.mode
+        pool = engine.retriever.search(query, mode, k=len(engine.index.chunks))
+        hits = [h for h in pool if h.chunk.doc_id in doc_ids]
+        if mode == "hybrid_qu":
+            hits = engine.answerer.rerank(query, hits)
+        hits = hits[: self.settings.retrieval.top_k]
+        answer = engine.answerer.answer(query, hits)
+        if self.llm is not None and not answer.abstained:
+            answer = self.llm.rewrite(query, hits, answer)
+        answer.latency_ms = (time.perf_counter() - started) * 1000
+        return answer
+
 
 def _contains_any(text: str, query: str) -> bool:
     return any(part and part in text for part in re.split(r"[\s,，、;；]+", query))

@@ -2,6 +2,13 @@
 
     python evals/load.py                       # starts app.py on a free loopback port, then measures
     python evals/load.py --url http://127.0.0.1:7860
+    python evals/load.py --api                 # HTTP API clients instead of gradio sessions
+
+API mode (`--api`): each client is one HTTP connection pool asking its questions one after another, half of
+them through `POST /api/ask` and half through the OpenAI-compatible `/v1/chat/completions` with `stream: true`
+(read to the final `[DONE]`). All clients come from one loopback address, so the app this script starts runs
+with the per-client rate limit off (`ASSISTANT_APP_RATE_LIMIT_PER_MINUTE=0`); against `--url`, start the
+server that way too, or the limit's 429s count as errors.
 
 Each session is one gradio_client Client (its own session, as a browser tab would be) asking a few
 questions one after another through the chat endpoint, so requests go through gradio's queue and its
@@ -53,8 +60,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(port: int, log_path: Path) -> subprocess.Popen:
+def start_app(port: int, log_path: Path, api: bool = False) -> subprocess.Popen:
     env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1")
+    if api:  # every client shares 127.0.0.1: one per-client bucket would refuse them all
+        env["ASSISTANT_APP_RATE_LIMIT_PER_MINUTE"] = "0"
     with open(log_path, "w", encoding="utf-8") as log:  # the child keeps its own copy of the handle
         return subprocess.Popen(
             [sys.executable, str(ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(port)],
@@ -112,9 +121,86 @@ def ask(client, question: str, timeout: float) -> tuple[str, float]:
     return error, (time.perf_counter() - started) * 1000
 
 
-def run_level(url: str, sessions: int, per_session: int, stop_at: float, timeout: float) -> dict:
-    from gradio_client import Client
+def wait_ready_api(url: str, deadline: float, process: subprocess.Popen | None) -> None:
+    """Until /healthz says the index is ready."""
+    import httpx
 
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise SystemExit(f"app exited with code {process.returncode}")
+        try:
+            health = httpx.get(url.rstrip("/") + "/healthz", timeout=5).json()
+            if health.get("ready"):
+                return
+            if health.get("job", {}).get("error"):
+                raise SystemExit(f"index failed: {health['job']['error']}")
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    raise SystemExit("index was not ready in time")
+
+
+def ask_api(client, question: str, streaming: bool, timeout: float) -> tuple[str, float]:
+    """(error or "", milliseconds) for one question through /api/ask or streamed /v1/chat/completions."""
+    started = time.perf_counter()
+    try:
+        if streaming:
+            body = {"model": "shuangjian-assistant", "messages": [{"role": "user", "content": question}]}
+            with client.stream(
+                "POST", "/v1/chat/completions", json={**body, "stream": True}, timeout=timeout
+            ) as r:
+                events = [line for line in r.iter_lines() if line.startswith("data: ")]
+            error = (
+                ""
+                if r.status_code == 200 and events and events[-1] == "data: [DONE]"
+                else f"HTTP {r.status_code}"
+            )
+        else:
+            r = client.post("/api/ask", json={"question": question}, timeout=timeout)
+            error = (
+                ""
+                if r.status_code == 200 and r.json().get("answer")
+                else f"HTTP {r.status_code}: {r.text[:120]}"
+            )
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"[:200]
+    return error, (time.perf_counter() - started) * 1000
+
+
+class ApiSession:
+    """One API client, shaped like a gradio_client Client for run_level."""
+
+    def __init__(self, url: str, n: int):
+        import httpx
+
+        self.client = httpx.Client(base_url=url.rstrip("/"))
+        self.streaming = n % 2 == 1
+
+    def ask(self, question: str, timeout: float) -> tuple[str, float]:
+        return ask_api(self.client, question, self.streaming, timeout)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class UiSession:
+    """One gradio_client Client: its own session, as a browser tab would be."""
+
+    def __init__(self, url: str, n: int):
+        from gradio_client import Client
+
+        self.client = Client(url, verbose=False, analytics_enabled=False, download_files=False)
+
+    def ask(self, question: str, timeout: float) -> tuple[str, float]:
+        return ask(self.client, question, timeout)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def run_level(
+    url: str, sessions: int, per_session: int, stop_at: float, timeout: float, api: bool = False
+) -> dict:
     latencies: list[float] = []
     errors: list[str] = []
     skipped = 0
@@ -124,7 +210,7 @@ def run_level(url: str, sessions: int, per_session: int, stop_at: float, timeout
     def session(n: int) -> None:
         nonlocal skipped
         try:
-            client = Client(url, verbose=False, analytics_enabled=False, download_files=False)
+            client = (ApiSession if api else UiSession)(url, n)
         except Exception as exc:
             with lock:
                 errors.append(f"connect: {type(exc).__name__}: {exc}")
@@ -140,7 +226,7 @@ def run_level(url: str, sessions: int, per_session: int, stop_at: float, timeout
                     with lock:
                         skipped += per_session - i
                     return
-                error, elapsed = ask(client, QUESTIONS[(n + i) % len(QUESTIONS)], timeout)
+                error, elapsed = client.ask(QUESTIONS[(n + i) % len(QUESTIONS)], timeout)
                 with lock:
                     if error:
                         errors.append(error)
@@ -179,6 +265,7 @@ def percentile(values: list[float], p: float) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="a running app on loopback; default: start app.py on a free port")
+    parser.add_argument("--api", action="store_true", help="HTTP API clients instead of gradio sessions")
     parser.add_argument(
         "--sessions", default="10,50", help="comma-separated concurrency levels (default 10,50)"
     )
@@ -201,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         log_path = ROOT / "evals" / "out" / "load-app.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         print(f"starting app.py on {url} (log: {log_path.relative_to(ROOT)})", flush=True)
-        process = start_app(port, log_path)
+        process = start_app(port, log_path, api=args.api)
     if not is_loopback(url):
         parser.error(f"{url} is not a loopback address; this script only targets this machine")
     levels = [int(x) for x in args.sessions.split(",") if x.strip()]
@@ -209,11 +296,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("sessions must be 1–200 and questions 1–20")
 
     try:
-        wait_ready(url, time.monotonic() + args.startup_timeout, process)
+        (wait_ready_api if args.api else wait_ready)(url, time.monotonic() + args.startup_timeout, process)
         # One warm-up request so model and index caches do not count against the first level.
-        run_level(url, 1, 1, time.monotonic() + 60, args.request_timeout)
+        run_level(url, 1, 1, time.monotonic() + 60, args.request_timeout, args.api)
         rows = [
-            run_level(url, n, args.questions, time.monotonic() + args.time_limit, args.request_timeout)
+            run_level(
+                url, n, args.questions, time.monotonic() + args.time_limit, args.request_timeout, args.api
+            )
             for n in levels
         ]
     finally:
@@ -225,9 +314,12 @@ def main(argv: list[str] | None = None) -> int:
                 process.kill()
 
     print()
-    print(
-        f"target {url}  ·  {args.questions} questions per session  ·  answers streamed through gradio's queue"
+    how = (
+        "API clients: half POST /api/ask, half streamed /v1/chat/completions"
+        if args.api
+        else "answers streamed through gradio's queue"
     )
+    print(f"target {url}  ·  {args.questions} questions per session  ·  {how}")
     header = (
         f"{'sessions':>8} {'answered':>8} {'errors':>6} {'skipped':>7} {'p50 ms':>8} {'p95 ms':>8} "
         f"{'max ms':>8} {'wall s':>7} {'ans/s':>6}"
