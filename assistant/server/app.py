@@ -30,8 +30,8 @@ def create_app(
 ) -> FastAPI:
     """The whole server; `bot` lets a caller share an Assistant that is already loaded (tests, embedding)."""
     # The one place that imports the gradio UI module (it is moving to assistant/web/; these lines follow it).
-    from ..ui import create_app as create_ui
-    from ..ui import launch_options
+    from ..web import create_app as create_ui
+    from ..web import launch_options
 
     settings = get_settings(settings)
     bot = bot or Assistant(settings)
@@ -86,7 +86,7 @@ def create_app(
         show_error=False,
         footer_links=[],
         # The chat has no upload control; anything posted to gradio's upload route is refused early.
-        max_file_size="1mb",
+        max_file_size=options["max_file_size"],
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 import time
@@ -144,18 +143,8 @@ class WebApp:
         return [*voted, record["answer_id"]]
 
     def _store_vote(self, record: dict, vote: str, session: str) -> None:
-        # TODO(feedback): the store is gaining a one-vote-per-(session, answer) rule in another branch; pass
-        # the ids by whatever names it takes, and drop this probe once that branch is merged.
-        accepted = inspect.signature(self.feedback.record).parameters
-        extra = {}
-        for name, value in (
-            ("session_id", session),
-            ("session", session),
-            ("answer_id", record["answer_id"]),
-        ):
-            if name in accepted:
-                extra[name] = value
-        self.feedback.record(record["question"], record["answer"], record["citations"], vote, **extra)
+        # The store keeps one vote per (session, answer): a second click replaces the first.
+        self.feedback.record(record["question"], record["answer"], record["citations"], vote, session=session)
 
     # ------------------------------------------------------------------ teachers' lookup
 
