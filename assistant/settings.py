@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+
+# The retrieval modes, defined once: keyword, vector, both fused, both fused with question understanding.
+RetrievalMode = Literal["bm25", "dense", "hybrid", "hybrid_qu"]
+MODES: tuple[str, ...] = get_args(RetrievalMode)
 
 
 def default_home() -> Path:
@@ -70,7 +74,7 @@ class IndexSettings(BaseSettings):
 class RetrievalSettings(BaseSettings):
     model_config = _section("ASSISTANT_RETRIEVAL_")
 
-    mode: Literal["bm25", "dense", "hybrid", "hybrid_qu"] = Field(
+    mode: RetrievalMode = Field(
         "hybrid_qu", description="hybrid_qu = BM25 + dense fused, with question understanding."
     )
     candidates: int = Field(40, description="Candidates taken from each retriever before fusion.")
@@ -115,7 +119,8 @@ class AppSettings(BaseSettings):
         None, description="SQLite file for 👍/👎; default <index dir>/feedback.sqlite3."
     )
     admin_token: SecretStr | None = Field(
-        None, description="Enables the admin page and admin API (upload, edit, remove, rebuild, feedback view)."
+        None,
+        description="Enables the admin page and admin API (upload, edit, remove, rebuild, feedback view).",
     )
     max_upload_mb: float = Field(20.0, description="Largest document an admin may upload.")
     max_body_kb: int = Field(256, description="Largest JSON request body the API accepts.")

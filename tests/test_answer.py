@@ -2,6 +2,9 @@
 
 import pytest
 
+# Integration layer: the real index (built once per session); the fast unit tests are in tests/unit.
+pytestmark = pytest.mark.slow
+
 
 def test_grade3_homework_lists_each_value_with_its_source(assistant):
     answer = assistant.ask("三年级每天的书面作业不超过多长时间？")
@@ -204,7 +207,7 @@ def test_a_sentence_that_only_names_the_term_is_quoted_with_its_explanation(assi
 
 
 def test_the_bound_is_read_next_to_the_value():
-    from assistant.answer import _bound
+    from assistant.answering.cues import bound as _bound
     from assistant.quantities import find_durations
 
     for clause, bound in [
