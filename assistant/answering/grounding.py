@@ -25,75 +25,105 @@ _CLAUSE_BREAK = re.compile(r"[，,；;。！？\n]")
 
 def ungrounded(claim: str, sources: list[str], source_grades: set[int]) -> str | None:
     """The first number, duration, clock time, date or grade in `claim` that no source supports, else None."""
-    claim = unicodedata.normalize("NFKC", claim)
-    sources = [unicodedata.normalize("NFKC", s) for s in sources]
-    joined = "\n".join(sources)
-    taken: list[tuple[int, int]] = []
-
-    def free(m_start: int, m_end: int) -> bool:
-        return all(m_end <= s or m_start >= e for s, e in taken)
-
-    minutes = {d.minutes for s in sources for d in find_durations(s)}
-    for d in find_durations(claim):
-        taken.append((d.start, d.end))
-        if d.minutes not in minutes:
-            return d.text
-
-    clocks = {v for s in sources for m in CLOCK.finditer(s) if _is_clock(m) for v in _clock_values(m)}
-    for m in CLOCK.finditer(claim):
-        if not _is_clock(m) or not free(m.start(), m.end()):
-            continue
-        taken.append((m.start(), m.end()))
-        token = m.group(0).strip()
-        if token == _ONE_OCLOCK and m.start() > 0 and claim[m.start() - 1] in _AMOUNT_BEFORE:
-            continue  # "多一点" is an amount, not a time of day
-        if not _clock_values(m) & clocks:
-            return token
-
-    for m in _DATE.finditer(claim):
-        if not free(m.start(), m.end()):
-            continue
-        taken.append((m.start(), m.end()))
-        if not any(_date_supported(m, s) for s in sources):
-            return m.group(0)
-
-    for m in _GRADE.finditer(claim):
-        if not free(m.start(), m.end()):
-            continue
-        taken.append((m.start(), m.end()))
-        token = m.group(0)
-        grades = parse_grades(token)
-        if not grades or _verbatim(token, joined):
-            continue
-        ok = bool(grades & source_grades) if token in _GENERIC_GRADES else grades <= source_grades
-        if not ok:
-            return token
-
-    values = _values(joined)
-    for m in _CN_NUMBER.finditer(claim):
-        if not free(m.start(), m.end()):
-            continue
-        taken.append((m.start(), m.end()))
-        if _verbatim(m.group(0), joined):
-            continue
-        if m.group("p"):
-            value, unit = cn_to_int(m.group("p")), "%"
-        else:
-            value, unit = cn_to_int(m.group("v")), m.group("u")
-        if value is None or (float(value), unit) not in values:
-            return m.group(0)
-
-    for m in _DIGIT_NUMBER.finditer(claim):
-        if not free(m.start(), m.end()):
-            continue
-        number = m.group("v")
-        standalone = re.compile(rf"(?<![\d.]){re.escape(number)}(?![\d]|\.\d)")
-        if standalone.search(joined):
-            continue
-        if m.group("u") and (float(number), m.group("u")) in values:
-            continue
-        return m.group(0).strip()
+    check = _Claim(claim, sources, source_grades)
+    for kind in (check.duration, check.clock, check.date, check.grade, check.cn_number, check.digit_number):
+        if (missing := kind()) is not None:
+            return missing
     return None
+
+
+class _Claim:
+    """One claim checked kind by kind; a span matched by an earlier kind is not read again by a later one."""
+
+    def __init__(self, claim: str, sources: list[str], source_grades: set[int]):
+        self.claim = unicodedata.normalize("NFKC", claim)
+        self.sources = [unicodedata.normalize("NFKC", s) for s in sources]
+        self.joined = "\n".join(self.sources)
+        self.grades = source_grades
+        self.taken: list[tuple[int, int]] = []
+        self._values: set[tuple[float, str]] | None = None
+
+    def free(self, m_start: int, m_end: int) -> bool:
+        return all(m_end <= s or m_start >= e for s, e in self.taken)
+
+    def take(self, m: re.Match[str]) -> bool:
+        """Claim the span of `m` unless an earlier kind has; False when it was taken already."""
+        if not self.free(m.start(), m.end()):
+            return False
+        self.taken.append((m.start(), m.end()))
+        return True
+
+    @property
+    def values(self) -> set[tuple[float, str]]:
+        if self._values is None:
+            self._values = _values(self.joined)
+        return self._values
+
+    def duration(self) -> str | None:
+        minutes = {d.minutes for s in self.sources for d in find_durations(s)}
+        for d in find_durations(self.claim):
+            self.taken.append((d.start, d.end))
+            if d.minutes not in minutes:
+                return d.text
+        return None
+
+    def clock(self) -> str | None:
+        clocks = {
+            v for s in self.sources for m in CLOCK.finditer(s) if _is_clock(m) for v in _clock_values(m)
+        }
+        for m in CLOCK.finditer(self.claim):
+            if not _is_clock(m) or not self.take(m):
+                continue
+            token = m.group(0).strip()
+            if token == _ONE_OCLOCK and m.start() > 0 and self.claim[m.start() - 1] in _AMOUNT_BEFORE:
+                continue  # "多一点" is an amount, not a time of day
+            if not _clock_values(m) & clocks:
+                return token
+        return None
+
+    def date(self) -> str | None:
+        for m in _DATE.finditer(self.claim):
+            if self.take(m) and not any(_date_supported(m, s) for s in self.sources):
+                return m.group(0)
+        return None
+
+    def grade(self) -> str | None:
+        for m in _GRADE.finditer(self.claim):
+            if not self.take(m):
+                continue
+            token = m.group(0)
+            grades = parse_grades(token)
+            if not grades or _verbatim(token, self.joined):
+                continue
+            ok = bool(grades & self.grades) if token in _GENERIC_GRADES else grades <= self.grades
+            if not ok:
+                return token
+        return None
+
+    def cn_number(self) -> str | None:
+        for m in _CN_NUMBER.finditer(self.claim):
+            if not self.take(m) or _verbatim(m.group(0), self.joined):
+                continue
+            if m.group("p"):
+                value, unit = cn_to_int(m.group("p")), "%"
+            else:
+                value, unit = cn_to_int(m.group("v")), m.group("u")
+            if value is None or (float(value), unit) not in self.values:
+                return m.group(0)
+        return None
+
+    def digit_number(self) -> str | None:
+        for m in _DIGIT_NUMBER.finditer(self.claim):
+            if not self.free(m.start(), m.end()):
+                continue
+            number = m.group("v")
+            standalone = re.compile(rf"(?<![\d.]){re.escape(number)}(?![\d]|\.\d)")
+            if standalone.search(self.joined):
+                continue
+            if m.group("u") and (float(number), m.group("u")) in self.values:
+                continue
+            return m.group(0).strip()
+        return None
 
 
 def _verbatim(token: str, text: str) -> bool:
