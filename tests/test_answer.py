@@ -241,3 +241,12 @@ def test_a_long_paste_keeps_its_opening_and_its_question(assistant):
     answer = assistant.ask(message)
     assert "问题太长" in answer.notice
     assert not answer.abstained and "1小时" in answer.text and "半小时" in answer.text
+
+
+@pytest.mark.parametrize("grade", ["三", "四", "五"])
+def test_a_sleep_rule_is_not_a_homework_time(assistant, grade):
+    # SEE: issue 12: "孩子睡眠不足，三年级作业最多写多久？" was answered with 睡眠时间不少于10小时.
+    answer = assistant.ask(f"孩子睡眠不足，{grade}年级作业最多写多久？")
+    assert "10小时" not in answer.text and not any("10小时" in c for c in answer.conflicts)
+    assert all("睡眠时间不少于10小时" not in c.quote for c in answer.citations)
+

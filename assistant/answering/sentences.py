@@ -150,7 +150,10 @@ class SentenceReader:
         kind = cues.asked_kind(query)
         if cues.wants_value(query):
             # Only a duration names what it measures (睡眠时间 vs 作业时间); 结束时间 is just "几点".
-            clauses, focus = self.focus(terms, text, previous, measured=query.qtype == "duration")
+            # A duration must measure what the asking clause is about: in "孩子睡眠不足，三年级作业最多写
+            # 多久？" the question is about 作业, and 睡眠时间不少于10小时 does not answer it.
+            measured = asked if query.qtype == "duration" else None
+            clauses, focus = self.focus(terms, text, previous, measured=measured)
             f.type_ok = cues.value_in_focus(kind, clauses, focus)
             if query.qtype == "duration":
                 f.values = cues.durations_for(query, clauses, focus, chunk.grades)
@@ -190,10 +193,11 @@ class SentenceReader:
         return [t for t in content if t not in naming] or content
 
     def focus(
-        self, terms: list[str], text: str, previous: frozenset[str], measured: bool = False
+        self, terms: list[str], text: str, previous: frozenset[str], measured: list[str] | None = None
     ) -> tuple[list[str], list[float]]:
         """The sentence's clauses, and how surely each (with the clause before) is about what is asked:
         1 within the sentence, 0.8 when only the previous sentence names the topic, 0 not about it.
+        With `measured` (the asked topic's words), a clause timing something else (睡眠时间) is 0.
 
         A value only answers a question when it sits where the question's topic is: in "每天书面作业不超过
         90分钟，周末书面作业总量不超过分钟" a question about 周末 is not answered by the 90."""
@@ -208,7 +212,7 @@ class SentenceReader:
         for i, toks in enumerate(tokens):
             inside = max(own[i], self.loose_coverage(topic, toks | tokens[i - 1]) if i else 0.0)
             carried = 0.0 if i else self.loose_coverage(topic, toks | previous)
-            if measured and self.measures_other(clauses[i], terms):
+            if measured is not None and self.measures_other(clauses[i], measured):
                 focus.append(0.0)
             elif inside > 0 and inside >= cues.FOCUS_RATIO * best:
                 focus.append(1.0)

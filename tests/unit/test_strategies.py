@@ -85,3 +85,22 @@ def test_quote_window_centres_on_the_value_and_stays_verbatim():
 
 def test_quote_window_without_clauses_cuts_at_the_limit():
     assert window("，" * 3, lambda clauses: 0) == (0, "，" * 3)
+
+
+SLEEP_AND_HOMEWORK = {
+    "sleep": "双休日及节假日不得加大作业量，确保学生每天睡眠时间不少于10小时。",
+    "homework": "三至六年级学生书面作业时间平均每天不超过1小时，不得布置机械重复作业。",
+}
+
+
+def test_a_duration_must_measure_the_asked_topic(shelf):
+    # SEE: issue 12 "Wrong answers stated as fact": the sleep rule is not a homework time.
+    answer = shelf(SLEEP_AND_HOMEWORK).ask("孩子睡眠不足，三年级作业最多写多久？")
+    assert not answer.abstained
+    assert "10小时" not in answer.text and "1小时（60分钟）" in answer.text
+    assert [c.doc_id for c in answer.citations] == ["homework"]
+
+
+def test_a_sleep_question_still_gets_the_sleep_rule(shelf):
+    answer = shelf(SLEEP_AND_HOMEWORK).ask("三年级学生每天睡眠时间不少于多长时间？")
+    assert not answer.abstained and "10小时" in answer.text
