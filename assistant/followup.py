@@ -31,17 +31,25 @@ class FollowupRewriter:
         understood against the turns before it — iteratively, so a long history cannot exhaust the stack."""
         if not history:
             return text, False
-        previous = history[0]
+        previous, stem = history[0], history[0]
         for turn in history[1:]:
-            previous, _ = self.rewrite_one(turn, previous)
-        return self.rewrite_one(text, previous)
+            previous, stem = self._step(turn, previous, stem)
+        return self.rewrite_one(text, previous, stem)
 
-    def rewrite_one(self, text: str, previous: str) -> tuple[str, bool]:
-        """`text` read as a follow-up of the (already understood) `previous` question."""
+    def _step(self, turn: str, previous: str, stem: str) -> tuple[str, str]:
+        """One turn of the history understood: (the question it asks, its stem for the next turn)."""
+        understood, _ = self.rewrite_one(turn, previous, stem)
+        # A follow-up that only appended its words ("…，周末？") keeps the earlier stem, so the next
+        # "那…呢" replaces that tail instead of growing the question turn after turn.
+        return understood, stem if _appended(understood, stem) else understood
+
+    def rewrite_one(self, text: str, previous: str, stem: str | None = None) -> tuple[str, bool]:
+        """`text` read as a follow-up of the (already understood) `previous` question; `stem` is
+        `previous` without a tail an earlier follow-up appended."""
         stripped = _TRAILING_PUNCT.sub("", text)
         if not (FOLLOWUP.search(text) or len(stripped) <= SHORT_FOLLOWUP):
             return text, False
-        core = _END.sub("", _LEAD.sub("", stripped)).strip("，, ")
+        core = followup_core(stripped)
         if not core:
             return previous, True
         new_grade = GRADE_WORDS.search(core)
@@ -63,7 +71,20 @@ class FollowupRewriter:
                 for name in old_names + self.segmenter.place_names(previous):
                     base = base.replace(name, "")
             return f"{core}{base}", True
-        return f"{previous.rstrip('？?')}，{core}？", True
+        return _append(stem or previous, core), True
+
+
+def _append(question: str, core: str) -> str:
+    return f"{question.rstrip('？?')}，{core}？"
+
+
+def _appended(understood: str, stem: str) -> bool:
+    return understood.startswith(f"{stem.rstrip('？?')}，") and understood != stem
+
+
+def followup_core(text: str) -> str:
+    """What a follow-up adds, without its leading 那/如果是 and trailing 呢: 那五年级呢？ → 五年级."""
+    return _END.sub("", _LEAD.sub("", _TRAILING_PUNCT.sub("", text))).strip("，, ")
 
 
 def sibling_swap(previous: str, core: str, words: list[str]) -> str:

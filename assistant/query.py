@@ -63,12 +63,21 @@ class QuestionProblem(Exception):
 class QueryParser:
     """Turns raw user text (+ earlier turns) into a Query; built once with the index's catalog."""
 
-    def __init__(self, segmenter: Segmenter, catalog: Catalog, max_chars: int = 500):
+    def __init__(
+        self,
+        segmenter: Segmenter,
+        catalog: Catalog,
+        max_chars: int = 500,
+        max_history_turns: int = 20,
+        max_history_chars: int = 4000,
+    ):
         import opencc
 
         self.segmenter = segmenter
         self.catalog = catalog
         self.max_chars = max_chars
+        self.max_history_turns = max_history_turns
+        self.max_history_chars = max_history_chars
         self._t2s = opencc.OpenCC("t2s")
         self.followups = FollowupRewriter(segmenter, catalog.docs_named)
         thesaurus = sorted_thesaurus()
@@ -94,23 +103,14 @@ class QueryParser:
         raw = (question or "").strip()
         if not raw:
             raise QuestionProblem("请输入您的问题，例如：“三年级每天的书面作业不超过多长时间？”")
-        notice = ""
-        if len(raw) > self.max_chars:
-            # A long paste usually ends with the question: keep the opening (who, which grade) and the ask.
-            asking = question_part(raw)
-            if asking != raw and len(asking) < self.max_chars // 2:
-                raw = f"{raw[: self.max_chars - len(asking) - 1]}，{asking}"
-                notice = f"问题太长，只按开头和最后的提问（共 {self.max_chars} 个字以内）检索。"
-            else:
-                raw = raw[: self.max_chars]
-                notice = f"问题太长，只按前 {self.max_chars} 个字检索。"
+        raw, notice = trim_question(raw, self.max_chars)
         if not _HAS_TEXT.search(raw):
             raise QuestionProblem("没能识别出文字内容，请用文字描述您的问题，例如：“课后服务几点结束？”")
         text = self.simplify(raw) if understand else raw
         if understand:
             text = self.formal_words(text)
         rewritten = False
-        earlier = [self.simplify(h) for h in history or [] if isinstance(h, str) and h.strip()]
+        earlier = [self.simplify(h) for h in self.recent(history)]
         if understand and earlier:
             text, rewritten = self.rewrite_followup(text, earlier)
         grades = parse_grades(text) if understand else set()
@@ -146,6 +146,21 @@ class QueryParser:
             rewritten_from_history=rewritten,
             notice=notice,
         )
+
+    def recent(self, history: list[str] | None) -> list[str]:
+        """The earlier turns a follow-up may lean on: the last few, each cut like a question, at most
+        max_history_chars in all (a client may send any amount; see issue 12 "Limits and abuse")."""
+        turns = [h for h in history or [] if isinstance(h, str) and h.strip()]
+        turns = turns[-self.max_history_turns :] if self.max_history_turns > 0 else []
+        kept: list[str] = []
+        total = 0
+        for turn in reversed(turns):
+            turn, _ = trim_question(turn.strip(), self.max_chars)
+            if total + len(turn) > self.max_history_chars:
+                break
+            kept.append(turn)
+            total += len(turn)
+        return kept[::-1]
 
     def search_tokens(self, text: str) -> list[str]:
         """Tokens without question words; a word the corpus never uses (讲新课) also brings its
@@ -184,6 +199,18 @@ class QueryParser:
 
 _CLAUSES = re.compile(r"[^，,。！!？?；;\n]+[？?]?")
 _ASKING = LEX.pattern("asking")
+
+
+def trim_question(text: str, max_chars: int) -> tuple[str, str]:
+    """(text, notice): an over-long message cut to `max_chars` — the one rule for the CLI, the web app and
+    the API. A long paste usually ends with the question: keep the opening (who, which grade) and the ask."""
+    if len(text) <= max_chars:
+        return text, ""
+    asking = question_part(text)
+    if asking != text and len(asking) < max_chars // 2:
+        cut = f"{text[: max_chars - len(asking) - 1]}，{asking}"
+        return cut, f"问题太长，只按开头和最后的提问（共 {max_chars} 个字以内）检索。"
+    return text[:max_chars], f"问题太长，只按前 {max_chars} 个字检索。"
 
 
 def question_part(text: str) -> str:

@@ -103,7 +103,14 @@ class Assistant:
                 names.append(alias)
         self.segmenter.add_words(names)
         retriever = HybridRetriever(index, self.embedder, self.settings.retrieval)
-        parser = QueryParser(self.segmenter, catalog, self.settings.answer.max_question_chars)
+        app = self.settings.app
+        parser = QueryParser(
+            self.segmenter,
+            catalog,
+            self.settings.answer.max_question_chars,
+            max_history_turns=app.max_history_turns,
+            max_history_chars=app.max_history_chars,
+        )
         # One sentence reader serves the re-ranker and the answerer (its per-chunk caches are shared).
         reader = SentenceReader(self.segmenter, retriever.coverage)
         doc_chunks: dict[str, list[Chunk]] = {}

