@@ -87,6 +87,17 @@ def followup_core(text: str) -> str:
     return _END.sub("", _LEAD.sub("", _TRAILING_PUNCT.sub("", text))).strip("，, ")
 
 
+def dangling(text: str) -> str | None:
+    """The subject of a follow-up sent with nothing before it (那五年级呢 → 五年级; '' for 那呢), or None
+    when the message stands on its own (a full question, even one opening with 那)."""
+    if not FOLLOWUP.search(text):
+        return None
+    core = followup_core(text)
+    if len(core) > SHORT_FOLLOWUP or INTERROGATIVE.search(core):
+        return None
+    return core
+
+
 def sibling_swap(previous: str, core: str, words: list[str]) -> str:
     """Replace the earlier question's counterpart of a short follow-up: 第一时段→第二时段, 夏季→冬季
     (whole words, same length and ending), else 组长→副组长 (an earlier word is the follow-up's tail)."""

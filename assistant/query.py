@@ -6,7 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from .followup import GRADE_WORDS, INTERROGATIVE, FollowupRewriter
+from .followup import GRADE_WORDS, INTERROGATIVE, FollowupRewriter, dangling
 from .lexicon import lexicon
 from .quantities import OUT_OF_SCOPE, is_other_grades, other_grades, parse_grades
 from .segment import Segmenter, canonical
@@ -111,6 +111,8 @@ class QueryParser:
             text = self.formal_words(text)
         rewritten = False
         earlier = [self.simplify(h) for h in self.recent(history)]
+        if understand and not earlier and (subject := dangling(text)) is not None:
+            raise QuestionProblem(_ask_what(subject))
         if understand and earlier:
             text, rewritten = self.rewrite_followup(text, earlier)
         grades = parse_grades(text) if understand else set()
@@ -211,6 +213,16 @@ def trim_question(text: str, max_chars: int) -> tuple[str, str]:
         cut = f"{text[: max_chars - len(asking) - 1]}，{asking}"
         return cut, f"问题太长，只按开头和最后的提问（共 {max_chars} 个字以内）检索。"
     return text[:max_chars], f"问题太长，只按前 {max_chars} 个字检索。"
+
+
+def _ask_what(subject: str) -> str:
+    """The polite question back when a follow-up (那五年级呢) has no earlier question to follow."""
+    if subject:
+        return (
+            f"请问您想问{subject}的哪方面规定？前面没有可以接着问的问题，请把问题说完整，"
+            f"例如：“{subject}的作业时间有什么规定？”"
+        )
+    return "请问您想问哪方面的规定？前面没有可以接着问的问题，请把问题说完整，例如：“课后服务几点结束？”"
 
 
 def question_part(text: str) -> str:

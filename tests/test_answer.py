@@ -253,6 +253,12 @@ def test_a_sleep_rule_is_not_a_homework_time(assistant, grade):
     assert all("睡眠时间不少于10小时" not in c.quote for c in answer.citations)
 
 
+def test_a_followup_without_history_asks_what_it_refers_to(assistant):
+    answer = assistant.ask("那五年级呢")
+    assert answer.abstained and not answer.citations
+    assert answer.text.startswith("请问您想问五年级的哪方面规定？")
+
+
 def test_a_huge_history_is_capped_and_answers_fast(assistant):
     started = time.perf_counter()
     history = ["三年级每天的书面作业不超过多长时间？"] + ["那五年级呢？", "那六年级呢？"] * 600

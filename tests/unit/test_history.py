@@ -5,7 +5,7 @@ import time
 import pytest
 
 from assistant.followup import FollowupRewriter
-from assistant.query import Catalog, QueryParser, trim_question
+from assistant.query import Catalog, QueryParser, QuestionProblem, trim_question
 
 
 @pytest.fixture(scope="module")
@@ -13,6 +13,26 @@ def parser(segmenter):
     return QueryParser(
         segmenter, Catalog(full_text="三年级书面作业时间不超过1小时。课后服务"), max_history_turns=20
     )
+
+
+@pytest.mark.parametrize(
+    ("message", "subject"), [("那五年级呢", "五年级"), ("初中呢？", "初中"), ("那呢", "")]
+)
+def test_a_followup_with_nothing_to_follow_asks_what_it_refers_to(parser, message, subject):
+    with pytest.raises(QuestionProblem) as problem:
+        parser.parse(message)
+    assert str(problem.value).startswith(
+        f"请问您想问{subject}的哪方面规定？" if subject else "请问您想问哪方面"
+    )
+
+
+def test_a_full_question_opening_with_na_is_still_answered(parser):
+    assert parser.parse("那课后服务几点结束呢？").qtype == "time"
+
+
+def test_the_same_followup_with_history_is_rewritten(parser):
+    query = parser.parse("那五年级呢", history=["三年级每天的书面作业不超过多长时间？"])
+    assert query.rewritten_from_history and query.text.startswith("五年级")
 
 
 def test_a_long_history_does_not_exhaust_the_stack(segmenter):
