@@ -3,6 +3,7 @@
 python -m evals.compare dump evals/qa.jsonl evals/heldout.jsonl --out-dir /tmp/base   # answers_<name>.jsonl
 python -m evals.compare diff /tmp/base/answers_qa.jsonl /tmp/after/answers_qa.jsonl
 python -m evals.compare metrics /tmp/base/qa.json /tmp/after/qa.json
+python -m evals.compare score /tmp/after/answers_qa.jsonl evals/qa.jsonl              # metrics of a dump
 
 A refactor that must not change behaviour is checked with `diff`: the dumps must be identical apart from the
 timing fields (latency_ms), which differ from run to run.
@@ -101,6 +102,24 @@ def diff_metrics(a: Path, b: Path) -> int:
     return changed
 
 
+def score_dump(dump_path: Path, dataset: Path) -> dict:
+    """The evals.run metrics of a dump (the same scoring, no second run)."""
+    from evals.run import metrics_of, score_one
+
+    items = {item["id"]: item for item in load_dataset(dataset)}
+    rows = []
+    for line in dump_path.read_text(encoding="utf-8").splitlines():
+        result = json.loads(line)
+        rows.append({**result, "judgement": score_one(items[result["id"]], result)})
+    m = metrics_of(rows)
+    print(
+        f"{dataset.name}: hit@1 {m['hit@1']}  hit@5 {m['hit@5']}  MRR {m['mrr']}  answer {m['answer_accuracy']}  "
+        f"citation {m['citation_accuracy']}  abst P/R {m['abstention_precision']}/{m['abstention_recall']}  "
+        f"wrongly abstained {m['wrongly_abstained']}  answered unanswerable {m['answered_unanswerable']}"
+    )
+    return m
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -116,7 +135,13 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("metrics", help="diff the metrics of two evals.run outputs")
     p.add_argument("a", type=Path)
     p.add_argument("b", type=Path)
+    p = sub.add_parser("score", help="evals.run metrics of an answer dump")
+    p.add_argument("dump", type=Path)
+    p.add_argument("dataset", type=Path)
     args = parser.parse_args(argv)
+    if args.command == "score":
+        score_dump(args.dump, args.dataset)
+        return 0
     if args.command == "dump":
         dump(args.datasets, args.out_dir, args.mode)
         return 0
