@@ -44,12 +44,36 @@ def _extra(answer) -> dict:
     }
 
 
-def dump(datasets: list[Path], out_dir: Path, mode: str | None) -> None:
+def exact_dense(index) -> None:
+    """Replace the index's approximate (HNSW) vector search by an exact one over the stored vectors.
+
+    Chroma's embedded store answers a few queries differently as it compacts its log in the background
+    (ranks 20 and 21 swap after some minutes under load), so two runs of the same code can differ; with
+    exact search a before/after comparison shows only what the code changed. Verification only."""
+    import numpy as np
+
+    stored = index.collection.get(include=["embeddings"])
+    ids = list(stored["ids"])
+    matrix = np.asarray(stored["embeddings"], dtype=np.float64)
+    order = np.argsort(ids)  # a fixed order for ties, whatever order the store returns
+    ids, matrix = [ids[i] for i in order], matrix[order]
+
+    def search(vector, k, where=None):
+        similarity = matrix @ np.asarray(vector, dtype=np.float64)
+        best = np.argsort(-similarity, kind="stable")[: min(k, len(ids))]
+        return [(ids[i], float(similarity[i])) for i in best]
+
+    index.dense_search = search
+
+
+def dump(datasets: list[Path], out_dir: Path, mode: str | None, exact: bool = False) -> None:
     """Write answers_<dataset stem>.jsonl: one `ask --json` object per question, in dataset order."""
     from assistant import Assistant, Settings
 
     assistant = Assistant(Settings())
     assistant.ensure_index()
+    if exact:
+        exact_dense(assistant.engine().index)
     out_dir.mkdir(parents=True, exist_ok=True)
     for path in datasets:
         out = out_dir / f"answers_{path.stem}.jsonl"
@@ -129,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("datasets", nargs="+", type=Path)
     p.add_argument("--out-dir", type=Path, required=True)
     p.add_argument("--mode", default=None)
+    p.add_argument("--exact-dense", action="store_true", help="exact vector search (see exact_dense)")
     p = sub.add_parser("diff", help="diff two answer dumps, ignoring latency")
     p.add_argument("a", type=Path)
     p.add_argument("b", type=Path)
@@ -143,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         score_dump(args.dump, args.dataset)
         return 0
     if args.command == "dump":
-        dump(args.datasets, args.out_dir, args.mode)
+        dump(args.datasets, args.out_dir, args.mode, exact=args.exact_dense)
         return 0
     if args.command == "diff":
         return 1 if diff_dumps(args.a, args.b) else 0
