@@ -242,7 +242,7 @@ def test_answer_without_numbers_is_accepted(bot, stand_in):
 @pytest.mark.slow
 def test_unchecked_reply_falls_back_to_extractive(bot, assistant, stand_in, reply, caplog):
     stand_in.reply = reply
-    with caplog.at_level(logging.INFO, logger="assistant.llm"):
+    with caplog.at_level(logging.INFO, logger="assistant.answering.llm"):
         answer = bot.ask(DURATION_Q)
     _assert_extractive(answer, assistant.ask(DURATION_Q))
     assert stand_in.requests, "the stand-in server was asked"
@@ -258,7 +258,7 @@ def test_not_found_reply_keeps_extractive(bot, assistant, stand_in):
 @pytest.mark.slow
 def test_server_error_falls_back(bot, assistant, stand_in, caplog):
     stand_in.status = 500
-    with caplog.at_level(logging.INFO, logger="assistant.llm"):
+    with caplog.at_level(logging.INFO, logger="assistant.answering.llm"):
         answer = bot.ask(BEIPIAO_Q)
     assert any("request failed" in r.getMessage() for r in caplog.records)
     _assert_extractive(answer, assistant.ask(BEIPIAO_Q))
