@@ -5,35 +5,25 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_DIGITS = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-CN_NUM = "零〇一二两三四五六七八九十百"
+from .lexicon import lexicon
+
+LEX = lexicon()
+_DIGITS = LEX.table("numerals")
+_TENS = LEX.words("numeral_multipliers")  # 十, 百
 
 
 def cn_to_int(text: str) -> int | None:
     """'三' → 3, '十二' → 12, '二十' → 20, '九十' → 90, '12' → 12; None if not a number."""
     if text.isdigit():
         return int(text)
-    if not text or any(ch not in _DIGITS and ch not in "十百" for ch in text):
+    if not text or any(ch not in _DIGITS and ch not in _TENS for ch in text):
         return None
     total, current = 0, 0
     for ch in text:
-        if ch == "百":
+        if ch == _TENS[1]:
             total += (current or 1) * 100
             current = 0
-        elif ch == "十":
+        elif ch == _TENS[0]:
             total += (current or 1) * 10
             current = 0
         else:
@@ -43,13 +33,7 @@ def cn_to_int(text: str) -> int | None:
 
 # ---------------------------------------------------------------- durations
 
-_NUM = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十]{1,3})"
-DURATION = re.compile(
-    rf"(?P<half>半个?小时|半个?钟头)"
-    rf"|(?P<hn>{_NUM})个?半(?:个)?小时"
-    rf"|(?P<h>{_NUM})\s*个?(?:小时|钟头)(?:(?P<hm>{_NUM})\s*分钟?)?"
-    rf"|(?P<m>{_NUM})\s*分钟"
-)
+DURATION = LEX.pattern("duration")
 
 
 @dataclass(frozen=True)
@@ -59,14 +43,16 @@ class Duration:
     start: int
     end: int
 
-    @property
-    def label(self) -> str:
-        m = self.minutes
-        if m == 30:
-            return "半小时（30分钟）"
-        if m % 60 == 0:
-            return f"{int(m // 60)}小时（{int(m)}分钟）"
-        return f"{int(m)}分钟" if m < 60 else f"{m / 60:g}小时（{int(m)}分钟）"
+
+def duration_label(minutes: float, bound: str = "") -> str:
+    """A duration as the answer states it: 半小时（30分钟）, 1小时（60分钟）, 90分钟; after its bound word."""
+    if minutes == 30:
+        text = "半小时（30分钟）"
+    elif minutes % 60 == 0:
+        text = f"{int(minutes // 60)}小时（{int(minutes)}分钟）"
+    else:
+        text = f"{int(minutes)}分钟"
+    return f"{bound}{text}" if bound else text
 
 
 def _num(text: str) -> float | None:
@@ -105,10 +91,7 @@ def find_durations(text: str) -> list[Duration]:
 
 # ---------------------------------------------------------------- clock times
 
-CLOCK = re.compile(
-    r"(?:(?P<part>上午|下午|晚上|傍晚|晚|早上|中午))?\s*"
-    r"(?P<h>\d{1,2}|[一二两三四五六七八九十]{1,3})\s*(?:[:：]\s*(?P<m>\d{2})|点(?P<half>半)?(?:(?P<m2>\d{1,2})分?)?)"
-)
+CLOCK = LEX.pattern("clock")
 
 
 def find_clock_times(text: str) -> list[str]:
@@ -116,17 +99,11 @@ def find_clock_times(text: str) -> list[str]:
     return [m.group(0).strip() for m in CLOCK.finditer(text) if m.group("m") or "点" in m.group(0)]
 
 
-NUMBER = re.compile(r"\d+(?:\.\d+)?\s*(?:%|％|所|次|项|个|名|篇|人|节|年|月|日|天|小时|分钟|课时|元)?")
+_COUNTED = LEX.pattern("counted_number")
 
 
 def has_number(text: str) -> bool:
-    return bool(
-        re.search(
-            r"\d|[一二两三四五六七八九十百千]+\s*(?:余|多)?\s*(?:所|次|项|个|名|篇|节|课时|条|本|人|年|天|周|"
-            r"类|批|场|门|科|种|分钟|小时)",
-            text,
-        )
-    )
+    return bool(_COUNTED.search(text))
 
 
 # ---------------------------------------------------------------- grades
@@ -134,22 +111,11 @@ def has_number(text: str) -> bool:
 PRIMARY = frozenset(range(1, 7))
 JUNIOR = frozenset(range(7, 10))
 ALL_GRADES = frozenset(range(1, 10))
-_G = r"[一二三四五六七八九1-9]"
-_GRADE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(rf"(?P<a>{_G})\s*(?:至|到|-|—|－|~|～)\s*(?P<b>{_G})\s*年级"), "range"),
-    (re.compile(rf"(?P<list>{_G}(?:\s*[、，,和及与]?\s*{_G})+)\s*年级"), "list"),
-    (re.compile(rf"(?P<one>{_G}|十[一二三]?)\s*年级"), "one"),
-    (re.compile(r"初(?P<ju>[一二三])"), "junior"),
-    (re.compile(r"中小学|义务教育阶段"), "all"),
-    (re.compile(r"初中|初级中学|中学生|初中生"), "junior_all"),
-    (re.compile(r"小学生|小学"), "primary_all"),
-    (re.compile(r"低年级|低年段|低段"), "low"),
-    (re.compile(r"中年级|中年段"), "mid"),
-    (re.compile(r"高年级|高年段"), "high"),
-]
-OUT_OF_SCOPE = re.compile(r"高中|高[一二三](?!年级)|高考|十[一二三]?年级")
+_GRADE_PATTERNS = [(rule.pattern, rule.name) for rule in LEX.grade_patterns]
+OUT_OF_SCOPE = LEX.pattern("out_of_scope")
 _GENERIC = {"all", "junior_all", "primary_all"}
-_OTHER = re.compile(r"其他年级|其余年级|其它年级")
+_OTHER = LEX.pattern("other_grades")
+_G = LEX.pattern("grade_numeral")
 
 
 def parse_grades(text: str) -> set[int]:
@@ -197,7 +163,7 @@ def _grades_of(m: re.Match[str], kind: str) -> set[int] | None:
         a, b = _g(m.group("a")), _g(m.group("b"))
         return set(range(a, b + 1)) if a and b and a <= b else None
     if kind == "list":
-        items = [_g(ch) for ch in re.findall(_G, m.group("list"))]
+        items = [_g(ch) for ch in _G.findall(m.group("list"))]
         return {g for g in items if g}
     if kind == "one":
         value = _g(m.group("one"))
@@ -233,7 +199,7 @@ def grades_label(grades: set[int] | frozenset[int]) -> str:
         return "小学"
     if set(ordered) == set(JUNIOR):
         return "初中"
-    names = "一二三四五六七八九"
+    names = LEX.words("grade_names")
     if len(ordered) == 1 and ordered[0] >= 7:
         return f"初{names[ordered[0] - 7]}（{names[ordered[0] - 1]}年级）"
     if ordered == list(range(ordered[0], ordered[-1] + 1)) and len(ordered) > 1:

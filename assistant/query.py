@@ -5,44 +5,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from .followup import GRADE_WORDS, INTERROGATIVE, FollowupRewriter, dangling
+from .lexicon import lexicon
 from .quantities import OUT_OF_SCOPE, is_other_grades, other_grades, parse_grades
 from .segment import Segmenter, canonical
 
-QTYPES: list[tuple[str, re.Pattern[str]]] = [
-    (
-        "time",
-        re.compile(
-            r"几点|什么时候|何时|哪天|哪几天|哪一天|几月|几号|星期几|周几|哪年|哪一年|哪个学年|时间段|时段|什么时间(?!内)|"
-            r"多早|多晚|截止"
-        ),
-    ),
-    (
-        "duration",
-        re.compile(r"多久|多长时间|多少时间|多长|几个小时|几小时|多少分钟|几分钟|时长|不超过多少|最多.*写"),
-    ),
-    ("who", re.compile(r"谁|哪个部门|哪个单位|哪些部门|什么人|负责人|组长|牵头")),
-    # "哪几个方面" asks which, not how many.
-    ("number", re.compile(r"多少|(?<!哪)几[次所个项名篇条节年天]|几成|百分之|比例|覆盖率|占比|(?<!哪)几")),
-    (
-        "yesno",
-        re.compile(
-            r"能不能|能否|可不可以|可以吗|是否|允许|能.*吗|可以.*吗|要不要|会不会|必须|需不需要|有没有|吗[？?]?$"
-        ),
-    ),
-    ("list", re.compile(r"哪些|哪几|有什么|有哪些|什么措施|怎么|如何|怎样|做法|措施|包括|内容")),
-    ("definition", re.compile(r"是什么|什么是|什么意思|指什么|含义|是指|啥是")),
-]
-# Question words never occur in an answer; as search terms they only dilute the real ones (哪一天 → 一天).
-INTERROGATIVE = re.compile(
-    r"能不能|可不可以|要不要|会不会|有没有|是不是|需不需要|星期几|周几|礼拜几|哪一?[天年月个些位里种所次项条类方]面?|[几多]月几[号日]|几[月号日点天年周个所次项名条类]?|多少|什么|怎么样?|"
-    r"怎样|如何|为什么|为何|是否|吗|呢|啥"
-)
-_FOLLOWUP = re.compile(r"^(?:那|那么|那如果|如果是|还有|换成|要是)|呢[？?。！!]*$")
-_GRADE_WORDS = re.compile(
-    r"[一二三四五六七八九十1-9]\s*(?:至|到|-|、)?\s*[一二三四五六七八九1-9]?\s*年级|初[一二三]|初中|小学|高中|高[一二三]|低年级|高年级"
-)
+LEX = lexicon()
+QTYPES: list[tuple[str, re.Pattern[str]]] = [(rule.name, rule.pattern) for rule in LEX.question_types]
+_HAS_TEXT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
+_PLACE_SUFFIX = LEX.pattern("place_suffix")
 
 
 @dataclass
@@ -91,29 +63,37 @@ class QuestionProblem(Exception):
 class QueryParser:
     """Turns raw user text (+ earlier turns) into a Query; built once with the index's catalog."""
 
-    def __init__(self, segmenter: Segmenter, catalog: Catalog, max_chars: int = 500):
+    def __init__(
+        self,
+        segmenter: Segmenter,
+        catalog: Catalog,
+        max_chars: int = 500,
+        max_history_turns: int = 20,
+        max_history_chars: int = 4000,
+    ):
         import opencc
 
         self.segmenter = segmenter
         self.catalog = catalog
         self.max_chars = max_chars
+        self.max_history_turns = max_history_turns
+        self.max_history_chars = max_history_chars
         self._t2s = opencc.OpenCC("t2s")
+        self.followups = FollowupRewriter(segmenter, catalog.docs_named)
+        thesaurus = sorted_thesaurus()
         # A word the corpus itself uses is already findable; rewriting it would only lose meaning (托管机构).
-        self._synonyms = [(c, f) for c, f in load_synonyms() if c not in catalog.full_text]
+        self._synonyms = [(c, f) for c, f in thesaurus if c not in catalog.full_text]
         # A word the corpus uses too (周末) keeps its place, and the formal word (双休日) joins the search.
-        self._expansions = [(c, f) for c, f in load_synonyms() if c in catalog.full_text]
+        self._expansions = [(c, f) for c, f in thesaurus if c in catalog.full_text]
 
     def grade_tokens(self, text: str) -> set[str]:
         """Tokens of the grade words (初一, 三年级…): grade fit is scored from metadata, not from word overlap."""
-        phrases = [canonical(m.group(0)) for m in _GRADE_WORDS.finditer(text)]
+        phrases = [canonical(m.group(0)) for m in GRADE_WORDS.finditer(text)]
         return {t for t in self.segmenter.tokens(text) if any(t in p for p in phrases)}
 
     def formal_words(self, text: str) -> str:
-        """Parents' words → the policy texts' words (改作业 → 批改作业), from data/synonyms.txt."""
-        for colloquial, formal in self._synonyms:
-            if colloquial in text and formal not in text:
-                text = text.replace(colloquial, formal)
-        return text
+        """Parents' words → the policy texts' words (改作业 → 批改作业), from the lexicon's thesaurus."""
+        return formal_words(text, self._synonyms)
 
     def simplify(self, text: str) -> str:
         text = unicodedata.normalize("NFKC", text)
@@ -123,23 +103,16 @@ class QueryParser:
         raw = (question or "").strip()
         if not raw:
             raise QuestionProblem("请输入您的问题，例如：“三年级每天的书面作业不超过多长时间？”")
-        notice = ""
-        if len(raw) > self.max_chars:
-            # A long paste usually ends with the question: keep the opening (who, which grade) and the ask.
-            asking = question_part(raw)
-            if asking != raw and len(asking) < self.max_chars // 2:
-                raw = f"{raw[: self.max_chars - len(asking) - 1]}，{asking}"
-                notice = f"问题太长，只按开头和最后的提问（共 {self.max_chars} 个字以内）检索。"
-            else:
-                raw = raw[: self.max_chars]
-                notice = f"问题太长，只按前 {self.max_chars} 个字检索。"
-        if not re.search(r"[\u4e00-\u9fffA-Za-z0-9]", raw):
+        raw, notice = trim_question(raw, self.max_chars)
+        if not _HAS_TEXT.search(raw):
             raise QuestionProblem("没能识别出文字内容，请用文字描述您的问题，例如：“课后服务几点结束？”")
         text = self.simplify(raw) if understand else raw
         if understand:
             text = self.formal_words(text)
         rewritten = False
-        earlier = [self.simplify(h) for h in history or [] if isinstance(h, str) and h.strip()]
+        earlier = [self.simplify(h) for h in self.recent(history)]
+        if understand and not earlier and (subject := dangling(text)) is not None:
+            raise QuestionProblem(_ask_what(subject))
         if understand and earlier:
             text, rewritten = self.rewrite_followup(text, earlier)
         grades = parse_grades(text) if understand else set()
@@ -176,6 +149,21 @@ class QueryParser:
             notice=notice,
         )
 
+    def recent(self, history: list[str] | None) -> list[str]:
+        """The earlier turns a follow-up may lean on: the last few, each cut like a question, at most
+        max_history_chars in all (a client may send any amount; see issue 12 "Limits and abuse")."""
+        turns = [h for h in history or [] if isinstance(h, str) and h.strip()]
+        turns = turns[-self.max_history_turns :] if self.max_history_turns > 0 else []
+        kept: list[str] = []
+        total = 0
+        for turn in reversed(turns):
+            turn, _ = trim_question(turn.strip(), self.max_chars)
+            if total + len(turn) > self.max_history_chars:
+                break
+            kept.append(turn)
+            total += len(turn)
+        return kept[::-1]
+
     def search_tokens(self, text: str) -> list[str]:
         """Tokens without question words; a word the corpus never uses (讲新课) also brings its
         dictionary pieces the corpus does use (新课), so "讲授新课" can still be found."""
@@ -200,51 +188,41 @@ class QueryParser:
         for name in self.segmenter.place_names(text):
             if any(name in k or k in name for k in known_names):
                 continue
-            core = re.sub(r"(?:省|自治区|市|区|县|镇)$", "", name)
+            core = _PLACE_SUFFIX.sub("", name)
             if name in corpus or (len(core) >= 2 and core in corpus):
                 continue
             unknown.append(name)
         return unknown
 
     def rewrite_followup(self, text: str, history: list[str]) -> tuple[str, bool]:
-        """'那五年级呢？' after '三年级作业多久？' → '五年级作业多久？' (rule-based, offline)."""
-        if not history:
-            return text, False
-        previous = history[-1]
-        if len(history) > 1:
-            previous, _ = self.rewrite_followup(previous, history[:-1])
-        stripped = re.sub(r"[？?。！!\s]+$", "", text)
-        if not (_FOLLOWUP.search(text) or len(stripped) <= 6):
-            return text, False
-        # "那天/那些/那所" name something; only a bare leading 那 ("那五年级呢") is dropped.
-        core = re.sub(r"^(?:那么|那如果|那(?![天里些个时次份所年月])|如果是|还有|换成|要是)", "", stripped)
-        core = re.sub(r"呢$", "", core).strip("，, ")
-        if not core:
-            return previous, True
-        new_grade = _GRADE_WORDS.search(core)
-        if new_grade and _GRADE_WORDS.search(previous):
-            return _GRADE_WORDS.sub(new_grade.group(0), previous, count=1), True
-        if sibling := _sibling_swap(previous, core, self.segmenter.words(previous)):
-            return sibling, True  # 夏季几点结束？ + 冬季呢？ → 冬季几点结束？
-        docs, _ = self.catalog.docs_named(canonical(core))
-        if INTERROGATIVE.search(core) and not docs and not new_grade:
-            # A new question about the same subject: 没有课的老师几点可以到岗？ + 那几点可以下班？
-            subject = previous[: q.start()] if (q := INTERROGATIVE.search(previous)) else ""
-            subject = re.sub(r"(?:是|在|有|的)$", "", subject.rstrip("，, "))
-            if len(subject) >= 2:
-                return f"{subject.rstrip('，, ')}{core}？", True
-        if new_grade or docs or self.segmenter.place_names(core):
-            base = previous
-            if not new_grade:  # a new place replaces the place the earlier question named
-                _, old_names = self.catalog.docs_named(canonical(previous))
-                for name in old_names + self.segmenter.place_names(previous):
-                    base = base.replace(name, "")
-            return f"{core}{base}", True
-        return f"{previous.rstrip('？?')}，{core}？", True
+        """'那五年级呢？' after '三年级作业多久？' → '五年级作业多久？' (see followup.py)."""
+        return self.followups.rewrite(text, history)
 
 
 _CLAUSES = re.compile(r"[^，,。！!？?；;\n]+[？?]?")
-_ASKING = re.compile(r"[？?]$|吗|呢|么|" + INTERROGATIVE.pattern + r"|几|多久|多长|能否|可否|是否")
+_ASKING = LEX.pattern("asking")
+
+
+def trim_question(text: str, max_chars: int) -> tuple[str, str]:
+    """(text, notice): an over-long message cut to `max_chars` — the one rule for the CLI, the web app and
+    the API. A long paste usually ends with the question: keep the opening (who, which grade) and the ask."""
+    if len(text) <= max_chars:
+        return text, ""
+    asking = question_part(text)
+    if asking != text and len(asking) < max_chars // 2:
+        cut = f"{text[: max_chars - len(asking) - 1]}，{asking}"
+        return cut, f"问题太长，只按开头和最后的提问（共 {max_chars} 个字以内）检索。"
+    return text[:max_chars], f"问题太长，只按前 {max_chars} 个字检索。"
+
+
+def _ask_what(subject: str) -> str:
+    """The polite question back when a follow-up (那五年级呢) has no earlier question to follow."""
+    if subject:
+        return (
+            f"请问您想问{subject}的哪方面规定？前面没有可以接着问的问题，请把问题说完整，"
+            f"例如：“{subject}的作业时间有什么规定？”"
+        )
+    return "请问您想问哪方面的规定？前面没有可以接着问的问题，请把问题说完整，例如：“课后服务几点结束？”"
 
 
 def question_part(text: str) -> str:
@@ -263,8 +241,8 @@ def question_part(text: str) -> str:
     return "，".join(clauses[first : last + 1])
 
 
-_QUOTED = re.compile(r"[“\"「『]([^”\"」』]{1,16})[”\"」』]")
-_DEFINE_ASK = re.compile(r"意思|指什么|指的是|什么|是啥|何为|分别是|包括|哪[几些]|怎么回事|怎么理解")
+_QUOTED = LEX.pattern("quoted_term")
+_DEFINE_ASK = LEX.pattern("define_ask")
 
 
 def defined_term(text: str) -> str:
@@ -278,91 +256,54 @@ def _pieces(word: str) -> list[str]:
     return [word[i : i + n] for n in range(len(word) - 1, 1, -1) for i in range(len(word) - n + 1)]
 
 
-def _sibling_swap(previous: str, core: str, words: list[str]) -> str:
-    """Replace the earlier question's counterpart of a short follow-up: 第一时段→第二时段, 夏季→冬季
-    (whole words, same length and ending), else 组长→副组长 (an earlier word is the follow-up's tail)."""
-    if not 2 <= len(core) <= 6 or INTERROGATIVE.search(core) or not re.fullmatch(r"[\u4e00-\u9fff\w]+", core):
-        return ""
-    ending = core[-2:] if len(core) >= 3 else core[-1]
-    # Offsets found in the text itself: the segmenter drops spaces, so lengths alone would drift.
-    starts, pos = [], 0
-    for w in words:
-        pos = previous.find(w, pos)
-        starts.append(pos)
-        pos += len(w)
-    starts.append(pos)
-    if -1 in starts:
-        return ""
-    for i in range(len(words)):
-        for j in range(i + 1, len(words) + 1):
-            span = previous[starts[i] : starts[j]]
-            if len(span) > len(core):
-                break
-            if len(span) == len(core) and span != core and span.endswith(ending):
-                return previous[: starts[i]] + core + previous[starts[j] :]
-    for i, w in enumerate(words):
-        if len(w) >= 2 and w != core and core.endswith(w):
-            return previous[: starts[i]] + core + previous[starts[i] + len(w) :]
-    return ""
+def sorted_thesaurus() -> list[tuple[str, str]]:
+    """The parents'-words pairs, longest colloquial phrase first, so 写作业的时间 wins over 作业."""
+    return sorted(LEX.thesaurus, key=lambda p: -len(p[0]))
 
 
-SYNONYMS = Path(__file__).parent / "data" / "synonyms.txt"
-
-
-def load_synonyms(path: Path = SYNONYMS) -> list[tuple[str, str]]:
-    """Longest colloquial phrase first, so 写作业的时间 wins over 作业."""
-    pairs = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#") and "\t" in line:
-            colloquial, formal = line.split("\t", 1)
-            pairs.append((colloquial.strip(), formal.strip()))
-    return sorted(pairs, key=lambda p: -len(p[0]))
+def formal_words(text: str, pairs) -> str:
+    """Replace each colloquial word by its formal word (unless the formal word is already there)."""
+    for colloquial, formal in sorted(pairs, key=lambda p: -len(p[0])):
+        if colloquial in text and formal not in text:
+            text = text.replace(colloquial, formal)
+    return text
 
 
 def _only_out_of_scope(text: str) -> bool:
     return not parse_grades(OUT_OF_SCOPE.sub("", text))
 
 
-_COUNT = re.compile(
-    r"(?:多少|(?<!哪)几)\s*(?:个)?(所|次|项|名|篇|条|节|年|天|人|课时|元|页|分|个|批|场|类|家|位)"
-)
-
-
+_COUNT = LEX.pattern("asks_count")
 # "校长是谁？" asks for the holder of a role: only a sentence that names that role can answer it.
-_ROLE_ASKED = re.compile(
-    r"(副?(?:组长|校长|局长|园长|主任|书记|负责人|联系人|院长|所长|站长|馆长))(?:是|叫|由)?(?:谁|哪位|什么人|叫什么)"
-)
+_ROLE_ASKED = LEX.pattern("asks_role")
+_RATE = LEX.word("rate_words")
 
 
 def value_kind(text: str, qtype: str) -> str:
     """What value the answer must contain: clock, date, duration, count:<unit>, percent, number — or ''."""
-    if re.search(r"电话|号码|热线", text) and re.search(r"多少|是什么|哪个|几", text):
+    if LEX.pattern("asks_phone_topic").search(text) and LEX.pattern("asks_phone_value").search(text):
         return "phone"
-    if re.search(r"几点|几时几分", text):
+    if LEX.pattern("asks_clock").search(text):
         return "clock"
-    if re.search(
-        r"哪天|哪几天|哪一天|几月几[号日]|几号|什么日期|哪年|哪一年|星期几|周几|哪个学年|几月", text
-    ):
+    if LEX.pattern("asks_date").search(text):
         return "date"
-    if re.search(
-        r"(?:多久|多长时间|多少天|几天|几周|几个月)\S{0,8}一次|频率|多久\S{0,4}(?:检查|开展|进行|召开)", text
-    ):
+    if LEX.pattern("asks_frequency").search(text):
         return "frequency"
-    if re.search(r"多少钱|几块钱|多少元|费用是?多少|收费多少|罚款多少|罚多少", text):
+    if LEX.pattern("asks_money").search(text):
         return "money"
     if m := _ROLE_ASKED.search(text):
         return f"role:{m.group(1)}"
     if qtype == "duration":
         return "duration"
-    if re.search(r"什么时候|何时|什么时间(?!内)", text):
+    if LEX.pattern("asks_time").search(text):
         return "time"
-    if re.search(r"(?:多少|(?<!哪)几)个", text):
+    if LEX.pattern("asks_count_ge").search(text):
         return "count:个"
     if m := _COUNT.search(text):
         # "一共多少次" asks a total: "每周一次" is a rate, not that total.
-        total = re.search(r"一共|总共|共计|累计|总计", text) and "每" not in text
+        total = LEX.pattern("asks_total").search(text) and _RATE not in text
         return f"{'total' if total else 'count'}:{m.group(1)}"
-    if re.search(r"(?:比例|占比|覆盖率|参与率|达标率|百分比)(?:是|为|达到|有)?(?:多少|几)", text):
+    if LEX.pattern("asks_percent").search(text):
         return "percent"
     return "number" if qtype == "number" else ""
 

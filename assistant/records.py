@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Literal
-
-Level = Literal["national", "province", "city", "county", "school", "kindergarten", "unknown"]
 
 LEVEL_NAMES: dict[str, str] = {
     "national": "国家",

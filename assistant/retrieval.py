@@ -11,13 +11,59 @@ from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from .answering.scoring import rerank_score, rerank_value
+from .answering.sentences import SentenceReader
 from .embeddings import Embedder
 from .index import LoadedIndex
 from .query import Query
-from .records import Hit
-from .settings import RetrievalSettings
+from .records import Chunk, Hit
+from .settings import MODES, RetrievalSettings
 
-MODES = ("bm25", "dense", "hybrid", "hybrid_qu")
+RERANK_DEPTH = 20
+# e5's window is 512 tokens and this corpus runs at about 0.8 token per character (README "Chunk size"):
+# the model never sees more, and a longer text (a rewritten follow-up of a long history) only costs time.
+EMBED_WINDOW_CHARS = 500
+
+
+class TermWeights:
+    """IDF weights of the index's tokens, and the weighted coverage of a question's terms by a text."""
+
+    def __init__(self, chunks: list[Chunk]):
+        df = Counter(t for c in chunks for t in set(c.tokens))
+        n = max(1, len(chunks))
+        self.idf = {t: math.log(1 + n / d) for t, d in df.items()}
+        self.max_idf = math.log(1 + n)
+        self._group_cache: dict[tuple[str, ...], tuple[float, list[list[tuple[str, float]]]]] = {}
+
+    def term_weight(self, token: str) -> float:
+        """Rarer terms say more; unknown terms weigh the most (they can only lower coverage). A lone
+        character (份, 里, 考) is mostly grammar in a question, so it counts half."""
+        weight = self.idf.get(token, self.max_idf)
+        return weight * 0.5 if len(token) == 1 and not token.isdigit() else weight
+
+    def coverage(self, tokens: list[str], text_tokens: set[str] | frozenset[str]) -> float:
+        """IDF-weighted share of the question's terms that a text contains (0–1, higher = more relevant)."""
+        total, groups = self._weighted_groups(tuple(tokens))
+        if not total:
+            return 0.0
+        found = 0.0
+        for group in groups:
+            found += max((w for t, w in group if t in text_tokens), default=0.0)
+        return found / total
+
+    def _weighted_groups(self, tokens: tuple[str, ...]) -> tuple[float, list[list[tuple[str, float]]]]:
+        """One question word counts once: 考试成绩 and its search pieces 考试/试成/成绩 are one term, fully
+        found when the whole word is, partly when only a piece is. Cached: the same terms are scored
+        against every candidate sentence."""
+        cached = self._group_cache.get(tokens)
+        if cached is None:
+            unique = list(dict.fromkeys(t for t in tokens if not t.startswith("⏱")))
+            groups = [[(t, self.term_weight(t)) for t in group] for group in _word_groups(unique)]
+            total = sum(max(w for _, w in group) for group in groups)
+            if len(self._group_cache) > 10_000:
+                self._group_cache.clear()
+            cached = self._group_cache[tokens] = (total, groups)
+        return cached
 
 
 class HybridRetriever:
@@ -27,18 +73,10 @@ class HybridRetriever:
         self.index = index
         self.embedder = embedder
         self.settings = settings
-        df = Counter(t for c in index.chunks for t in set(c.tokens))
-        n = max(1, len(index.chunks))
-        self.idf = {t: math.log(1 + n / d) for t, d in df.items()}
-        self.max_idf = math.log(1 + n)
+        self.weights = TermWeights(index.chunks)
+        self.term_weight = self.weights.term_weight
+        self.coverage = self.weights.coverage
         self._row = {c.id: i for i, c in enumerate(index.chunks)}
-        self._group_cache: dict[tuple[str, ...], tuple[float, list[list[tuple[str, float]]]]] = {}
-
-    def term_weight(self, token: str) -> float:
-        """Rarer terms say more; unknown terms weigh the most (they can only lower coverage). A lone
-        character (份, 里, 考) is mostly grammar in a question, so it counts half."""
-        weight = self.idf.get(token, self.max_idf)
-        return weight * 0.5 if len(token) == 1 and not token.isdigit() else weight
 
     def search(self, query: Query, mode: str | None = None, k: int | None = None) -> list[Hit]:
         mode = mode or self.settings.mode
@@ -61,7 +99,7 @@ class HybridRetriever:
                 hit.bm25_rank, hit.bm25_score = rank, float(scores[row])
                 hit.matched_terms = sorted(qset & set(chunk.tokens), key=lambda t: -self.term_weight(t))
         if mode != "bm25":
-            vector = self.embedder.embed_query(query.text)
+            vector = self.embedder.embed_query(query.text[:EMBED_WINDOW_CHARS])
             for rank, (chunk_id, similarity) in enumerate(self.index.dense_search(vector, depth), start=1):
                 chunk = self.index.by_id.get(chunk_id)
                 if chunk is None:
@@ -104,29 +142,23 @@ class HybridRetriever:
                 hit.score *= s.grade_penalty
                 hit.boosts.append("年级不符")
 
-    def coverage(self, tokens: list[str], text_tokens: set[str] | frozenset[str]) -> float:
-        """IDF-weighted share of the question's terms that a text contains (0–1, higher = more relevant)."""
-        total, groups = self._weighted_groups(tuple(tokens))
-        if not total:
-            return 0.0
-        found = 0.0
-        for group in groups:
-            found += max((w for t, w in group if t in text_tokens), default=0.0)
-        return found / total
 
-    def _weighted_groups(self, tokens: tuple[str, ...]) -> tuple[float, list[list[tuple[str, float]]]]:
-        """One question word counts once: 考试成绩 and its search pieces 考试/试成/成绩 are one term, fully
-        found when the whole word is, partly when only a piece is. Cached: the same terms are scored
-        against every candidate sentence."""
-        cached = self._group_cache.get(tokens)
-        if cached is None:
-            unique = list(dict.fromkeys(t for t in tokens if not t.startswith("⏱")))
-            groups = [[(t, self.term_weight(t)) for t in group] for group in _word_groups(unique)]
-            total = sum(max(w for _, w in group) for group in groups)
-            if len(self._group_cache) > 10_000:
-                self._group_cache.clear()
-            cached = self._group_cache[tokens] = (total, groups)
-        return cached
+def rerank(query: Query, hits: list[Hit], reader: SentenceReader, depth: int = RERANK_DEPTH) -> list[Hit]:
+    """Second stage: order the top chunks by how well their best sentence answers the question, with the
+    same sentence features the answerer uses (coverage, asked-for value, grade fit)."""
+    head, tail = hits[:depth], hits[depth:]
+    if len(head) < 2:
+        return hits
+    top = head[0].score or 1.0
+    best: dict[str, float] = {}
+    for s in reader.read(query, head, depth=depth, dedupe=False):
+        best[s.hit.chunk.id] = max(best.get(s.hit.chunk.id, 0.0), rerank_value(s.features))
+    for hit in head:
+        hit.score = rerank_score(hit.score, top, best.get(hit.chunk.id, 0.0))
+    for hit in tail:
+        hit.score = rerank_score(hit.score, top, None)
+    head.sort(key=lambda h: -h.score)
+    return head + tail
 
 
 def _word_groups(tokens: list[str]) -> list[list[str]]:

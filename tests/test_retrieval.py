@@ -1,6 +1,10 @@
 """Hybrid retrieval and its LangChain view, on the real index."""
 
+import pytest
 from langchain_core.retrievers import BaseRetriever
+
+# Integration layer: the real index (built once per session); the fast unit tests are in tests/unit.
+pytestmark = pytest.mark.slow
 
 
 def test_modes_return_ranked_hits(assistant):

@@ -5,18 +5,19 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-import unicodedata
 
 from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
 
-from .answer import CLAUSE, MAX_QUOTE
-from .chunking import sentence_spans
-from .errors import AssistantError
-from .quantities import CLOCK, cn_to_int, find_durations, parse_grades
-from .query import Query
-from .records import Answer, Chunk, Citation, Hit
-from .settings import AnswerSettings
+from ..errors import AssistantError
+from ..lexicon import lexicon
+from ..quantities import find_durations
+from ..query import Query
+from ..records import Answer, Chunk, Citation, Hit
+from ..settings import AnswerSettings
+from .grounding import source_grades, source_text, ungrounded
+from .quotes import MAX_QUOTE, window
+from .sentences import split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -38,22 +39,8 @@ _BRACKETS = str.maketrans({"［": "[", "］": "]", "【": "[", "】": "]"})
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*\]")
 _SEGMENT = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*(?:\s*\[[^\]\n]*\])*[。！？!?；;]*")
 _THINK = re.compile(r"<think>.*?</think>", re.S)
-_QUESTION_TAG = re.compile(r"</?\s*问题\s*>")
-
-_G = r"[一二三四五六七八九1-9]"
-_GRADE = re.compile(
-    rf"{_G}(?:\s*(?:至|到|-|—|－|~|～|、|，|,|和|及|与)?\s*{_G})*\s*年级|初[一二三]|中小学|义务教育阶段|初中|小学"
-)
-_GENERIC_GRADES = {"中小学", "义务教育阶段", "初中", "小学"}
-_AMOUNT_BEFORE = set("多少快慢早好高低大小重轻些")
-_CN = "零〇一二两三四五六七八九十百千万"
-_DATE = re.compile(
-    r"(?:(?P<y>\d{4}|[〇零一二三四五六七八九]{4})\s*年\s*)?(?P<m>\d{1,2}|[一二三四五六七八九十]{1,3})\s*月"
-    r"(?:\s*(?P<d>\d{1,2}|[一二三四五六七八九十]{1,3})\s*[日号])?"
-)
-_UNITS = r"课时|学期|学年|个|次|项|所|名|篇|节|条|元|周|岁|年|月|日|号|天|门|科|类|倍|成|人|批|轮|种|届|份|册|本|题|道|页|遍|%"
-_DIGIT_NUMBER = re.compile(rf"(?P<v>\d+(?:\.\d+)?)\s*(?P<u>{_UNITS})?")
-_CN_NUMBER = re.compile(rf"百分之(?P<p>[{_CN}]+)|(?P<v>[{_CN}]+)(?P<u>{_UNITS})")
+_QUESTION_TAG = lexicon().pattern("question_tag")
+_DIGITS = re.compile(r"\d+")
 
 
 class LLMAnswerer:
@@ -146,11 +133,11 @@ class LLMAnswerer:
         outside = [n for n in cited if not 1 <= n <= len(chunks)]
         if outside:
             return f"citation [{outside[0]}] is not one of the {len(chunks)} passages"
-        sources = {n: _source_text(chunks[n - 1]) for n in cited}
+        sources = {n: source_text(chunks[n - 1]) for n in cited}
         for segment in _segments(text):
             numbers = _cited_numbers(segment) or cited
             claim = _MARKER.sub("", segment)
-            grades = set().union(*(_source_grades(chunks[n - 1]) for n in numbers))
+            grades = set().union(*(source_grades(chunks[n - 1]) for n in numbers))
             missing = ungrounded(claim, [sources[n] for n in numbers], grades)
             if missing:
                 return f"“{missing}” is not in the cited passage(s) {sorted(numbers)}"
@@ -170,162 +157,6 @@ class LLMAnswerer:
             quote = best_quote(chunk.text, "".join(claims[n]))
             out.append(Citation.from_chunk(n, chunk, quote))
         return out
-
-
-# ---------------------------------------------------------------------- grounding of quantities
-
-
-def ungrounded(claim: str, sources: list[str], source_grades: set[int]) -> str | None:
-    """The first number, duration, clock time, date or grade in `claim` that no source supports, else None."""
-    claim = unicodedata.normalize("NFKC", claim)
-    sources = [unicodedata.normalize("NFKC", s) for s in sources]
-    joined = "\n".join(sources)
-    taken: list[tuple[int, int]] = []
-
-    def free(m_start: int, m_end: int) -> bool:
-        return all(m_end <= s or m_start >= e for s, e in taken)
-
-    minutes = {d.minutes for s in sources for d in find_durations(s)}
-    for d in find_durations(claim):
-        taken.append((d.start, d.end))
-        if d.minutes not in minutes:
-            return d.text
-
-    clocks = {v for s in sources for m in CLOCK.finditer(s) if _is_clock(m) for v in _clock_values(m)}
-    for m in CLOCK.finditer(claim):
-        if not _is_clock(m) or not free(m.start(), m.end()):
-            continue
-        taken.append((m.start(), m.end()))
-        token = m.group(0).strip()
-        if token == "一点" and m.start() > 0 and claim[m.start() - 1] in _AMOUNT_BEFORE:
-            continue  # "多一点" is an amount, not a time of day
-        if not _clock_values(m) & clocks:
-            return token
-
-    for m in _DATE.finditer(claim):
-        if not free(m.start(), m.end()):
-            continue
-        taken.append((m.start(), m.end()))
-        if not any(_date_supported(m, s) for s in sources):
-            return m.group(0)
-
-    for m in _GRADE.finditer(claim):
-        if not free(m.start(), m.end()):
-            continue
-        taken.append((m.start(), m.end()))
-        token = m.group(0)
-        grades = parse_grades(token)
-        if not grades or _verbatim(token, joined):
-            continue
-        ok = bool(grades & source_grades) if token in _GENERIC_GRADES else grades <= source_grades
-        if not ok:
-            return token
-
-    values = _values(joined)
-    for m in _CN_NUMBER.finditer(claim):
-        if not free(m.start(), m.end()):
-            continue
-        taken.append((m.start(), m.end()))
-        if _verbatim(m.group(0), joined):
-            continue
-        if m.group("p"):
-            value, unit = cn_to_int(m.group("p")), "%"
-        else:
-            value, unit = cn_to_int(m.group("v")), m.group("u")
-        if value is None or (float(value), unit) not in values:
-            return m.group(0)
-
-    for m in _DIGIT_NUMBER.finditer(claim):
-        if not free(m.start(), m.end()):
-            continue
-        number = m.group("v")
-        standalone = re.compile(rf"(?<![\d.]){re.escape(number)}(?![\d]|\.\d)")
-        if standalone.search(joined):
-            continue
-        if m.group("u") and (float(number), m.group("u")) in values:
-            continue
-        return m.group(0).strip()
-    return None
-
-
-def _verbatim(token: str, text: str) -> bool:
-    """`token` occurs in `text` and is not the tail of a longer number (三次 is not in 十三次)."""
-    return bool(re.search(rf"(?<![\d.{_CN}]){re.escape(token)}", text))
-
-
-def _values(text: str) -> set[tuple[float, str]]:
-    """(value, unit) pairs written with digits or Chinese numerals, so 3次 and 三次 compare equal."""
-    out: set[tuple[float, str]] = set()
-    for m in _DIGIT_NUMBER.finditer(text):
-        if m.group("u"):
-            out.add((float(m.group("v")), m.group("u")))
-    for m in _CN_NUMBER.finditer(text):
-        if m.group("p"):
-            value = cn_to_int(m.group("p"))
-            if value is not None:
-                out.add((float(value), "%"))
-            continue
-        value = cn_to_int(m.group("v"))
-        if value is not None:
-            out.add((float(value), m.group("u")))
-    return out
-
-
-def _is_clock(m: re.Match[str]) -> bool:
-    return bool(m.group("m") or "点" in m.group(0))
-
-
-def _clock_values(m: re.Match[str]) -> set[tuple[int, int]]:
-    """24-hour readings of a clock time: 下午5点半 → {(17, 30)}; 5:30 without 上午/下午 → {(5, 30), (17, 30)}."""
-    hour = cn_to_int(m.group("h"))
-    if hour is None or hour > 24:
-        return set()
-    if m.group("m"):
-        minute = int(m.group("m"))
-    elif m.group("half"):
-        minute = 30
-    elif m.group("m2"):
-        minute = int(m.group("m2"))
-    else:
-        minute = 0
-    part = m.group("part")
-    if hour >= 12:
-        return {(hour % 24, minute)}
-    if part in ("下午", "晚上", "傍晚", "晚"):
-        return {(hour + 12, minute)}
-    if part:
-        return {(hour, minute)}
-    return {(hour, minute), (hour + 12, minute)}
-
-
-def _date_parts(m: re.Match[str]) -> tuple[int | None, int | None, int | None]:
-    def part(key: str) -> int | None:
-        return cn_to_int(m.group(key)) if m.group(key) else None
-
-    return part("y"), part("m"), part("d")
-
-
-def _date_supported(claim: re.Match[str], source: str) -> bool:
-    """Month and day match a date in the source; a year must match that date or stand in the same source."""
-    year, month, day = _date_parts(claim)
-    for m in _DATE.finditer(source):
-        y, mo, d = _date_parts(m)
-        if mo != month or (day is not None and d != day):
-            continue
-        if year is None or y == year or (y is None and re.search(rf"(?<!\d){year}\s*年", source)):
-            return True
-    return False
-
-
-def _source_text(chunk: Chunk) -> str:
-    return f"{chunk.title}\n{chunk.section}\n{chunk.text}"
-
-
-def _source_grades(chunk: Chunk) -> set[int]:
-    grades = set(chunk.grades) | parse_grades(chunk.text) | parse_grades(chunk.title)
-    for clause in re.split(r"[，,；;。！？\n]", chunk.text):
-        grades |= parse_grades(clause)
-    return grades
 
 
 # ---------------------------------------------------------------------- reply text
@@ -353,11 +184,7 @@ def _segments(text: str) -> list[str]:
 def best_quote(text: str, claim: str) -> str:
     """The sentence of `text` that shares most with `claim` (verbatim, at most MAX_QUOTE long), else the first."""
     claim = _MARKER.sub("", claim)
-    spans: list[tuple[int, int]] = []
-    pos = 0
-    for line in text.split("\n"):
-        spans.extend((s, e) for s, e in sentence_spans(line, pos, 400) if text[s:e].strip())
-        pos += len(line) + 1
+    spans = [(s, e) for s, e in split_sentences(text, 400) if text[s:e].strip()]
     if not spans:
         return text[:MAX_QUOTE].strip()
     scored = [(_overlap(claim, text[s:e]), i) for i, (s, e) in enumerate(spans)]
@@ -366,19 +193,10 @@ def best_quote(text: str, claim: str) -> str:
     quote = text[start:end].strip()
     if len(quote) <= MAX_QUOTE:
         return quote
-    clauses = [m.group(0) for m in CLAUSE.finditer(quote) if m.group(0)]
-    key = max(range(len(clauses)), key=lambda i: (_overlap(claim, clauses[i]), -i))
-    lo = hi = key
-    while True:
-        grown = False
-        if lo > 0 and len("".join(clauses[lo - 1 : hi + 1])) <= MAX_QUOTE:
-            lo, grown = lo - 1, True
-        if hi < len(clauses) - 1 and len("".join(clauses[lo : hi + 2])) <= MAX_QUOTE:
-            hi, grown = hi + 1, True
-        if not grown:
-            break
-    window = "".join(clauses[lo : hi + 1]).strip()
-    return window if window else quote[:MAX_QUOTE]
+    _, window_text = window(
+        quote, lambda clauses: max(range(len(clauses)), key=lambda i: (_overlap(claim, clauses[i]), -i))
+    )
+    return window_text if window_text else quote[:MAX_QUOTE]
 
 
 def _overlap(claim: str, sentence: str) -> float:
@@ -391,5 +209,5 @@ def _overlap(claim: str, sentence: str) -> float:
     score = float(len(bigrams(claim) & bigrams(sentence)))
     claim_minutes = {d.minutes for d in find_durations(claim)}
     score += 5 * sum(1 for d in find_durations(sentence) if d.minutes in claim_minutes)
-    score += 3 * sum(1 for n in set(re.findall(r"\d+", claim)) if re.search(rf"(?<!\d){n}(?!\d)", sentence))
+    score += 3 * sum(1 for n in set(_DIGITS.findall(claim)) if re.search(rf"(?<!\d){n}(?!\d)", sentence))
     return score

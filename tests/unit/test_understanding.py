@@ -1,0 +1,56 @@
+"""Question typing, asked values and follow-up rewriting, without an index."""
+
+import pytest
+
+from assistant.followup import FollowupRewriter
+from assistant.query import question_part, question_type, value_kind
+
+
+@pytest.mark.parametrize(
+    ("question", "qtype", "kind"),
+    [
+        ("三年级每天的书面作业不超过多长时间？", "duration", "duration"),
+        ("课后服务几点结束？", "time", "clock"),
+        ("无作业日是哪天？", "time", "date"),
+        ("领导小组组长是谁？", "who", "role:组长"),
+        ("全县有几所学校参加？", "number", "count:所"),
+        ("一共开展了多少次培训？", "number", "total:次"),
+        ("学校能要求家长批改作业吗？", "yesno", ""),
+        ("作业管理有哪些措施？", "list", ""),
+        ("“双减”是什么意思？", "definition", ""),
+        ("举报电话是多少？", "number", "phone"),
+        ("课后服务收费多少钱？", "number", "money"),
+        ("多久检查一次作业？", "duration", "frequency"),
+    ],
+)
+def test_question_type_and_asked_value(question, qtype, kind):
+    assert question_type(question) == qtype
+    assert value_kind(question, qtype) == kind
+
+
+def test_question_part_keeps_the_asking_clause():
+    text = "我家孩子今年上三年级，老师每天布置好多作业，经常写到十点多，我想问一下每天作业最多写多久？"
+    assert question_part(text) == "我想问一下每天作业最多写多久？"
+
+
+@pytest.fixture(scope="module")
+def rewriter(segmenter):
+    return FollowupRewriter(segmenter, lambda text: (set(), []))
+
+
+@pytest.mark.parametrize(
+    ("history", "followup", "expected"),
+    [
+        (["三年级每天的书面作业不超过多长时间？"], "那五年级呢？", "五年级每天的书面作业不超过多长时间？"),
+        (["夏季课后服务几点结束？"], "冬季呢？", "冬季课后服务几点结束？"),
+        (["没有课的老师几点可以到岗？"], "那几点可以下班？", "没有课的老师几点可以下班？"),
+        (["三年级作业多久？", "那五年级呢？"], "初一呢？", "初一作业多久？"),
+    ],
+)
+def test_followups_are_rewritten(rewriter, history, followup, expected):
+    assert rewriter.rewrite(followup, history) == (expected, True)
+
+
+def test_a_full_question_is_not_rewritten(rewriter):
+    question = "学校能要求家长批改作业吗？"
+    assert rewriter.rewrite(question, ["三年级作业多久？"]) == (question, False)
