@@ -117,6 +117,26 @@ def build_embedder(settings: EmbeddingSettings) -> Embedder:
     )
 
 
+class QueryCache:
+    """An embedder that remembers its last query vectors: retrieval and the outcome model embed the same text."""
+
+    def __init__(self, inner: Embedder, size: int = 256):
+        from functools import lru_cache
+
+        self.inner = inner
+        self.name = inner.name
+        self._query = lru_cache(maxsize=size)(inner.embed_query)
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return self.inner.embed_passages(texts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._query(text)
+
+    def __getattr__(self, name: str):  # dim, model details: the wrapped embedder's
+        return getattr(self.inner, name)
+
+
 class LangChainEmbeddings(Embeddings):
     """Our Embedder seen through LangChain's Embeddings interface (for vector stores and chains)."""
 

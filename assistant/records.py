@@ -132,12 +132,16 @@ class Answer:
     evidence_score: float = 0.0
     latency_ms: float = 0.0
     answerer: str = "extractive"
+    outcome: str = ""  # "answer" | "related" | "none"; empty where no scorer decided (other retrieval modes)
+    confidence: float | None = None  # calibrated chance that the best sentence answers the question
 
     def to_json(self) -> dict:
         """The `ask --json` shape."""
         return {
             "answer": self.text,
             "abstained": self.abstained,
+            "outcome": self.outcome or ("none" if self.abstained else "answer"),
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
             "conflict": bool(self.conflicts),
             "citations": [
                 {

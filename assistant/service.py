@@ -7,9 +7,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from .answering import ExtractiveAnswerer, SentenceReader
-from .embeddings import Embedder, build_embedder
+from .answering.outcome import OutcomeDecider
+from .answering.scorer import Candidate, ScorerModel
+from .embeddings import Embedder, QueryCache, build_embedder
 from .errors import AssistantError, IndexMissing
 from .index import DocRecord, IndexStore, IngestReport, LoadedIndex
 from .lexicon import lexicon
@@ -17,6 +20,7 @@ from .query import Catalog, Query, QueryParser, QuestionProblem
 from .records import Answer, Chunk, Hit
 from .retrieval import HybridRetriever, rerank
 from .segment import Segmenter
+from .sentence_vectors import SentenceVectors
 from .settings import Settings, get_settings
 
 # The teachers' lookup topics and the words that put a passage under each (from the lexicon).
@@ -32,6 +36,7 @@ class _Engine:
     parser: QueryParser
     reader: SentenceReader
     answerer: ExtractiveAnswerer
+    decider: OutcomeDecider
 
 
 class Assistant:
@@ -44,9 +49,13 @@ class Assistant:
         embedder: Embedder | None = None,
         segmenter: Segmenter | None = None,
         store: IndexStore | None = None,
+        scorer: ScorerModel | None | str = "default",
     ):
         self.settings = get_settings(settings)
-        self.embedder = embedder or build_embedder(self.settings.embedding)
+        # Retrieval and the outcome model embed the same question: embed it once.
+        self.embedder = QueryCache(embedder or build_embedder(self.settings.embedding))
+        # "default": the model fitted by `python -m evals.train`; None: features only (what training uses)
+        self.scorer = ScorerModel.load() if scorer == "default" else scorer
         self.segmenter = segmenter or Segmenter()
         self.store = store or IndexStore(self.settings, self.embedder, self.segmenter)
         self._engine: _Engine | None = None
@@ -117,7 +126,21 @@ class Assistant:
         for chunk in index.chunks:
             doc_chunks.setdefault(chunk.doc_id, []).append(chunk)
         answerer = ExtractiveAnswerer(reader, doc_chunks, self.settings.answer)
-        return _Engine(index, retriever, parser, reader, answerer)
+        units = [(chunk.id, unit[2]) for chunk in index.chunks for unit in reader.units(chunk)[1]]
+        vectors = SentenceVectors(self.embedder, self._vector_cache())
+        if vectors.ensure([text for _, text in units]):
+            try:
+                vectors.save()
+            except OSError:  # a read-only index folder: the vectors stay in memory
+                pass
+        vectors.build_search(units)
+        decider = OutcomeDecider(index, self.embedder, vectors, answerer, self.scorer)
+        return _Engine(index, retriever, parser, reader, answerer, decider)
+
+    def _vector_cache(self) -> Path:
+        """Sentence vectors live beside the generations, shared by all of them (keyed by text)."""
+        name = "".join(c if c.isalnum() else "-" for c in self.embedder.name)
+        return Path(self.store.root) / f"sentence-vectors-{name}.npz"
 
     # ------------------------------------------------------------------ questions
 
@@ -152,10 +175,21 @@ class Assistant:
             )
         hits = self._ranked(engine, query, mode)
         answer = engine.answerer.answer(query, hits)
+        if (mode or self.settings.retrieval.mode) == "hybrid_qu":
+            answer = engine.decider.decide(query, hits, answer)
         if self.llm is not None and not answer.abstained:
             answer = self.llm.rewrite(query, hits, answer)
         answer.latency_ms = (time.perf_counter() - started) * 1000
         return answer
+
+    def candidates(self, question: str, history: list[str] | None = None) -> list[Candidate]:
+        """The learned scorer's candidate sentences with their features (evals.train fits on these)."""
+        engine = self.engine()
+        try:
+            query = self.understand(question, history)
+        except QuestionProblem:
+            return []
+        return engine.decider.candidates(query, self._ranked(engine, query, None))
 
     # ------------------------------------------------------------------ teachers' lookup
 

@@ -336,3 +336,17 @@ def test_document_viewer_escapes_document_text_and_metadata(hostile):
     assert_no_raw_markup(out, hostile)
     assert visible_text(out).count(hostile) >= 4
     assert_no_raw_markup(render.render_doc_message(hostile), hostile)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "abstained", "label"),
+    [("answer", False, "资料中的规定"), ("related", False, "没有找到直接答复"), ("none", True, "没有找到相关规定")],
+)
+def test_the_three_outcomes_look_different(outcome, abstained, label):
+    answer = Answer(question="q", text="<b>回答</b>", abstained=abstained, outcome=outcome, confidence=0.42)
+    out = render.render_answer(answer)
+    assert f"outcome-{outcome}" in out and label in out
+    assert "把握 42%" in out
+    assert "<b>回答</b>" not in out  # the text stays escaped
+    others = {"answer", "related", "none"} - {outcome}
+    assert not any(f'outcome-badge {o}"' in out for o in others)

@@ -151,10 +151,23 @@ def conflict_values(conflicts: Sequence[str]) -> list[str]:
     return [c.split("：", 1)[0] for c in conflicts if c]
 
 
+# How the three outcomes look: a direct answer, the most related rule (not a direct answer), nothing found.
+OUTCOME_BADGES = {
+    "answer": "✅ 资料中的规定",
+    "related": "🔎 没有找到直接答复，以下是最相关的规定，请对照自己的情况判断",
+    "none": "🚫 资料中没有找到相关规定",
+}
+
+
 def render_answer(answer: Answer, shown: int | None = None) -> str:
     """The assistant's message: notices, answer text (the first `shown` characters while streaming), sources."""
     streaming = shown is not None and shown < len(answer.text)
-    parts = ['<div class="answer">']
+    outcome = answer.outcome or ("none" if answer.abstained else "answer")
+    parts = [f'<div class="answer outcome-{esc(outcome)}">']
+    badge = OUTCOME_BADGES.get(outcome, "")
+    if badge:
+        confidence = "" if answer.confidence is None else f"（把握 {round(100 * answer.confidence)}%）"
+        parts.append(f'<div class="outcome-badge {esc(outcome)}">{badge}{confidence}</div>')
     if answer.conflicts:
         values = "；".join(esc(v) for v in conflict_values(answer.conflicts))
         parts.append(

@@ -1,0 +1,126 @@
+"""Answer, related rule, or none: the learned scorer's decision around the extractive answer.
+
+The extractive strategies keep their answers. Where they found nothing, the learned scorer looks at the
+candidate sentences (the top chunks plus the chunks of the closest sentences in the whole corpus): when the
+documents probably do answer, the best sentences are quoted, as the answer when the calibrated confidence is
+high, else labelled "资料中最相关的规定" so a parent learns the rule exists; otherwise the outcome is none.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..embeddings import Embedder
+from ..index import LoadedIndex
+from ..query import Query
+from ..records import Answer, Hit
+from ..retrieval import EMBED_WINDOW_CHARS
+from ..sentence_vectors import SentenceVectors
+from .cues import wants_value
+from .draft import Draft
+from .extractive import ExtractiveAnswerer
+from .scorer import Candidate, ScorerModel, features, question_row
+from .scoring import score_sentences
+from .sentences import Sentence
+
+CANDIDATE_DEPTH = 6  # retrieved chunks whose sentences are candidates
+SENTENCE_SEARCH_CHUNKS = 3  # chunks of the closest sentences, added when retrieval ranked them lower
+RUNNER_UP = 0.8  # a second quote (another chunk) when its probability is this close to the best's
+SHORT = 30  # a shorter sentence is quoted with the one after it
+RELATED_LEAD = "资料中没有找到直接回答这个问题的规定。最相关的规定是："
+
+
+class OutcomeDecider:
+    """Scores candidate sentences with the learned model and decides answer / related / none."""
+
+    def __init__(
+        self,
+        index: LoadedIndex,
+        embedder: Embedder,
+        vectors: SentenceVectors,
+        answerer: ExtractiveAnswerer,
+        scorer: ScorerModel | None,
+    ):
+        self.index = index
+        self.embedder = embedder
+        self.vectors = vectors
+        self.answerer = answerer
+        self.scorer = scorer
+
+    def candidates(self, query: Query, hits: list[Hit]) -> list[Candidate]:
+        """Candidate sentences with their features, best first when a model is loaded."""
+        vector = self.embedder.embed_query(query.text[:EMBED_WINDOW_CHARS])  # as retrieval does: cached
+        pool = list(hits[:CANDIDATE_DEPTH])
+        have = {h.chunk.id for h in pool}
+        for chunk_id in self.vectors.top_chunks(vector, SENTENCE_SEARCH_CHUNKS):
+            if chunk_id not in have and chunk_id in self.index.by_id:
+                pool.append(Hit(chunk=self.index.by_id[chunk_id], boosts=["句子向量"]))
+        reader = self.answerer.reader
+        sentences = score_sentences(query, reader.read(query, pool, depth=len(pool)))
+        tokens = list(dict.fromkeys(query.tokens))
+        coverage = max((reader.coverage(tokens, set(h.chunk.tokens)) for h in hits[:3]), default=0.0)
+        vocab = self.index.bm25.vocab_dict
+        unknown = sum(1 for t in tokens if t not in vocab) / len(tokens) if tokens else 1.0
+        rows = features(query, sentences, vector, self.vectors, wants_value(query), coverage, unknown)
+        out = [Candidate(s, row) for s, row in zip(sentences, rows, strict=True)]
+        if self.scorer is not None:
+            for candidate, p in zip(out, self.scorer.probabilities(rows), strict=True):
+                candidate.probability = float(p)
+            out.sort(key=lambda c: -c.probability)
+        return out
+
+    def decide(self, query: Query, hits: list[Hit], answer: Answer) -> Answer:
+        """The extractive answer with its outcome and confidence, or the learned scorer's quote instead."""
+        if self.scorer is None:
+            return answer
+        candidates = self.candidates(query, hits)
+        if query.doc_ids:  # a named place or school is answered from its own document only
+            candidates = [c for c in candidates if c.sentence.hit.chunk.doc_id in query.doc_ids]
+        confidence = self.scorer.confidence(candidates[0].probability) if candidates else 0.0
+        answer.confidence = confidence
+        if not answer.abstained:
+            answer.outcome = "answer"
+            return answer
+        answer.outcome = "none"
+        if self.answerer.refusal(query) or not candidates:
+            return answer  # a grade outside the documents, an unknown place, nothing to search for
+        answerable = self.scorer.answerable(
+            question_row(
+                np.array([c.probability for c in candidates]), np.array([c.features for c in candidates])
+            )
+        )
+        outcome = self.scorer.outcome(confidence, answerable)
+        if outcome == "none":
+            return answer
+        chosen = [candidates[0].sentence]
+        if outcome == "related":
+            best = candidates[0]
+            runner = next(
+                (
+                    c
+                    for c in candidates[1:4]
+                    if c.sentence.hit.chunk.id != best.sentence.hit.chunk.id
+                    and c.probability >= RUNNER_UP * best.probability
+                ),
+                None,
+            )
+            if runner is not None:
+                chosen.append(runner.sentence)
+        quoted = self.answerer.build(
+            query, hits, self.draft(chosen, related=outcome == "related"), answer.evidence_score
+        )
+        quoted.outcome, quoted.confidence = outcome, confidence
+        return quoted
+
+    def draft(self, sentences: list[Sentence], related: bool) -> Draft:
+        """Each sentence quoted and cited (a short one with the sentence after it)."""
+        citations, lines = [], []
+        for number, sentence in enumerate(sentences, start=1):
+            run = [sentence]
+            if len(sentence.text) < SHORT:
+                run.extend(self.answerer.passages.items_after(sentence)[:1])
+            citation = self.answerer.cite(number, run)
+            citations.append(citation)
+            lines.append(f"《{sentence.hit.chunk.title}》：「{citation.quote}」[{number}]")
+        text = RELATED_LEAD + "\n" + "\n".join(lines) if related else "根据" + "\n".join(lines)
+        return Draft(text=text, citations=citations)

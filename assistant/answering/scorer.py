@@ -1,0 +1,208 @@
+"""Learned sentence scorer: features of (question, candidate sentence) and a calibrated logistic model.
+
+The model (assistant/data/scorer.json) is fitted by `python -m evals.train` on the train part of the
+parents'-words bank; nothing here is tuned by hand. It gives each candidate sentence the probability that it
+answers the question, a question-level model gives the probability that the documents answer it at all, and
+the two decide the outcome: answer, related or none.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..lexicon import lexicon
+from ..query import Query
+from ..sentence_vectors import SentenceVectors
+from .sentences import Sentence
+
+MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "scorer.json"
+QTYPES = ("yesno", "duration", "time", "number", "who", "list", "definition")
+
+# Feature names, in the model's column order. Each is a fact about the pair that a reader could check.
+FEATURES = (
+    "relevance",  # IDF coverage of the question's words in the sentence (with its neighbour and headings)
+    "relevance_gap",  # relevance minus the best candidate's
+    "type_ok",  # the sentence holds what is asked (a value where asked, a definition, a rule)
+    "grade_fit",  # the sentence/chunk covers the asked grades
+    "similarity",  # dense cosine between question and sentence
+    "similarity_gap",  # similarity minus the best candidate's
+    "similarity_rank",  # 1 / rank of the similarity among the candidates
+    "chunk_prior",  # fused retrieval score of the chunk relative to the first
+    "chunk_rank",  # 1 / (1 + rank of the chunk)
+    "chunk_dense",  # dense cosine between question and chunk
+    "keyword_hit",  # the chunk was found by keyword search at all
+    "wants_value",  # the question asks for a value (duration, time, count, money…)
+    "value_missing",  # it does, and the sentence holds none of that kind where asked
+    "rule_word",  # the sentence states a rule (lexicon: cue_rule)
+    "named_doc",  # the question names a place/school and the sentence is from that document
+    "other_doc",  # the question names a place/school and the sentence is from another document
+    "length",  # log of the sentence's length
+    # Facts about the question as a whole (the same on every candidate): is anything here at all?
+    "best_similarity",  # the highest similarity of any candidate
+    "chunk_coverage",  # IDF share of the question's words found in the best of the top three chunks
+    "unknown_words",  # share of the question's search words the corpus never uses
+    *(f"qtype_{q}" for q in QTYPES),
+)
+
+
+@dataclass
+class Candidate:
+    """One sentence with its features and, once scored, its probability of answering."""
+
+    sentence: Sentence
+    features: np.ndarray
+    probability: float = 0.0
+
+
+_RULE = lexicon().pattern("cue_rule")
+
+
+def features(
+    query: Query,
+    sentences: list[Sentence],
+    query_vector: np.ndarray,
+    vectors: SentenceVectors,
+    wants_value: bool,
+    chunk_coverage: float = 0.0,
+    unknown_words: float = 0.0,
+) -> np.ndarray:
+    """One row of FEATURES per candidate sentence."""
+    if not sentences:
+        return np.zeros((0, len(FEATURES)), dtype=np.float32)
+    sims = np.array([vectors.similarity(query_vector, s.text) for s in sentences], dtype=np.float32)
+    order = (-sims).argsort().argsort()
+    top_relevance = max(s.relevance for s in sentences)
+    top_prior = max((s.hit.score for s in sentences), default=0.0) or 1.0
+    rows = []
+    for n, s in enumerate(sentences):
+        hit = s.hit
+        named = bool(query.doc_ids)
+        in_named = named and hit.chunk.doc_id in query.doc_ids
+        row = [
+            s.relevance,
+            s.relevance - top_relevance,
+            float(s.type_ok),
+            s.grade_fit,
+            float(sims[n]),
+            float(sims[n] - sims.max()),
+            1.0 / (1.0 + float(order[n])),
+            hit.score / top_prior,
+            1.0 / (1.0 + s.rank),
+            float(hit.dense_score or 0.0),
+            float(hit.bm25_rank is not None),
+            float(wants_value),
+            float(wants_value and not s.type_ok),
+            float(bool(_RULE.search(s.text))),
+            float(in_named),
+            float(named and not in_named),
+            math.log1p(len(s.text)),
+            float(sims.max()),
+            chunk_coverage,
+            unknown_words,
+            *(float(query.qtype == q) for q in QTYPES),
+        ]
+        rows.append(row)
+    return np.asarray(rows, dtype=np.float32)
+
+
+# Question-level features for "is anything here an answer at all": the sentence model's view of the best
+# candidates plus the question-level facts of FEATURES.
+QUESTION_FEATURES = (
+    "best_p",
+    "second_p",
+    "top3_p",
+    "best_similarity",
+    "chunk_coverage",
+    "unknown_words",
+    "value_missing",
+    "relevance",
+)
+
+
+def question_row(probabilities: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """QUESTION_FEATURES of one question from its candidates' probabilities and feature rows."""
+    if len(probabilities) == 0:
+        return np.zeros(len(QUESTION_FEATURES))
+    order = np.argsort(-probabilities)
+    best = rows[order[0]]
+    col = {name: i for i, name in enumerate(FEATURES)}
+    top = probabilities[order]
+    return np.array(
+        [
+            top[0],
+            top[1] if len(top) > 1 else 0.0,
+            float(top[:3].mean()),
+            best[col["best_similarity"]],
+            best[col["chunk_coverage"]],
+            best[col["unknown_words"]],
+            best[col["value_missing"]],
+            best[col["relevance"]],
+        ]
+    )
+
+
+@dataclass
+class ScorerModel:
+    """Standardised logistic regression + isotonic calibration of the best candidate's probability."""
+
+    names: list[str]
+    mean: list[float]
+    scale: list[float]
+    coef: list[float]
+    intercept: float
+    calibration_x: list[float] = field(default_factory=list)
+    calibration_y: list[float] = field(default_factory=list)
+    answer_at: float = 0.5  # calibrated confidence from which the best sentence is given as the answer
+    related_at: float = 0.2  # …from which it is shown as the most relevant rule; below: none
+    # the answerability model: P(the documents answer this question) from QUESTION_FEATURES
+    q_mean: list[float] = field(default_factory=list)
+    q_scale: list[float] = field(default_factory=list)
+    q_coef: list[float] = field(default_factory=list)
+    q_intercept: float = 0.0
+    none_below: float = 0.0  # answerability under which the outcome is none
+    trained_on: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path = MODEL_PATH) -> ScorerModel | None:
+        if not path.exists():
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+        model = cls(**data)
+        if tuple(model.names) != FEATURES:
+            return None  # trained for other features: retrain with python -m evals.train
+        return model
+
+    def save(self, path: Path = MODEL_PATH) -> None:
+        path.write_text(json.dumps(self.__dict__, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+    def probabilities(self, rows: np.ndarray) -> np.ndarray:
+        if len(rows) == 0:
+            return np.zeros(0)
+        z = (rows - np.asarray(self.mean)) / np.asarray(self.scale)
+        logits = z @ np.asarray(self.coef) + self.intercept
+        return 1.0 / (1.0 + np.exp(-logits))
+
+    def confidence(self, probability: float) -> float:
+        """Calibrated chance that the best candidate answers the question."""
+        if not self.calibration_x:
+            return float(probability)
+        return float(np.interp(probability, self.calibration_x, self.calibration_y))
+
+    def answerable(self, question_features: np.ndarray) -> float:
+        """P(the documents answer the question); 1.0 where no answerability model was fitted."""
+        if not self.q_coef:
+            return 1.0
+        z = (question_features - np.asarray(self.q_mean)) / np.asarray(self.q_scale)
+        return float(1.0 / (1.0 + np.exp(-(z @ np.asarray(self.q_coef) + self.q_intercept))))
+
+    def outcome(self, confidence: float, answerable: float = 1.0) -> str:
+        if answerable < self.none_below or confidence < self.related_at:
+            return "none"
+        if confidence >= self.answer_at:
+            return "answer"
+        return "related"

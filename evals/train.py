@@ -1,0 +1,255 @@
+"""Fit the sentence scorer on the train part of the parents'-words bank: python -m evals.train
+
+Every question goes through the real pipeline (question understanding, hybrid retrieval, candidate sentences of
+the top chunks); each candidate gets the features of assistant/scorer.py and the label "holds a gold evidence
+snippet". A logistic regression is cross-validated by question (GroupKFold), its best-candidate probability is
+calibrated (isotonic, on out-of-fold predictions), and the outcome thresholds are read off the out-of-fold
+predictions:
+- related_at: the confidence with the lowest sum of the two error rates (answerable questions told "none",
+  unanswerable ones shown a quote), each over its own class;
+- answer_at: the lowest confidence from which the best candidate is right at least ANSWER_PRECISION of the time.
+Writes assistant/data/scorer.json and evals/TRAINING.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .run import load_dataset, norm
+
+ROOT = Path(__file__).resolve().parent.parent
+TRAIN = ROOT / "evals" / "parents" / "train.jsonl"
+REPORT = ROOT / "evals" / "TRAINING.md"
+ANSWER_PRECISION = 0.8
+FOLDS = 5
+
+
+def holds_evidence(sentence: str, evidence: list[str]) -> bool:
+    """The sentence is (part of) the one a writer marked: it holds a snippet, or a long stretch of one."""
+    s = norm(sentence)
+    for snippet in evidence:
+        e = norm(snippet)
+        if not e:
+            continue
+        if e in s or (len(s) >= 8 and s in e):
+            return True
+        match = difflib.SequenceMatcher(None, s, e, autojunk=False).find_longest_match(0, len(s), 0, len(e))
+        if match.size >= min(len(e), 12):
+            return True
+    return False
+
+
+def collect(assistant, items: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[dict]]:
+    """Features, labels and question index of every candidate, plus one record per question."""
+    rows, labels, groups, questions = [], [], [], []
+    for n, item in enumerate(items):
+        candidates = assistant.candidates(item["question"], item.get("history") or None)
+        positives = 0
+        for candidate in candidates:
+            label = bool(item.get("answerable", True)) and holds_evidence(
+                candidate.sentence.text, item.get("evidence", [])
+            )
+            positives += label
+            rows.append(candidate.features)
+            labels.append(label)
+            groups.append(n)
+        questions.append(
+            {
+                "id": item["id"],
+                "answerable": bool(item.get("answerable", True)),
+                "candidates": len(candidates),
+                "positives": positives,
+            }
+        )
+    width = len(rows[0]) if rows else 0
+    return (
+        np.asarray(rows, dtype=np.float64).reshape(-1, width),
+        np.asarray(labels, dtype=bool),
+        np.asarray(groups),
+        questions,
+    )
+
+
+def best_per_question(probabilities: np.ndarray, labels: np.ndarray, groups: np.ndarray, n: int):
+    """For each question: the best candidate's probability and whether it is a positive (nan/False if none)."""
+    best_p = np.zeros(n)
+    best_ok = np.zeros(n, dtype=bool)
+    for q in range(n):
+        mask = groups == q
+        if not mask.any():
+            continue
+        i = np.flatnonzero(mask)[np.argmax(probabilities[mask])]
+        best_p[q], best_ok[q] = probabilities[i], labels[i]
+    return best_p, best_ok
+
+
+def fit(x: np.ndarray, y: np.ndarray):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(x)
+    scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
+    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000)
+    model.fit((x - scaler.mean_) / scale, y)
+    return scaler.mean_, scale, model
+
+
+def predict(mean, scale, model, x):
+    return model.predict_proba((x - mean) / scale)[:, 1]
+
+
+def thresholds(confidence: np.ndarray, correct: np.ndarray, answerable: np.ndarray) -> tuple[float, float]:
+    unanswerable = ~answerable
+    grid = np.unique(np.round(confidence, 4))
+    # related_at: fewest mistakes of either kind — an answerable question told "none" (the rule exists) or
+    # an unanswerable one shown a quote — each counted once.
+    costs = [((confidence < t) & answerable).sum() + ((confidence >= t) & unanswerable).sum() for t in grid]
+    related_at = float(grid[int(np.argmin(costs))]) if len(grid) else 0.5
+    answer_at = 1.0
+    for t in grid:
+        chosen = (confidence >= t) & answerable | (confidence >= t) & unanswerable
+        if chosen.sum() >= 5 and (correct[chosen]).mean() >= ANSWER_PRECISION:
+            answer_at = float(max(t, related_at))
+            break
+    return related_at, answer_at
+
+
+def balanced_threshold(score: np.ndarray, positive: np.ndarray) -> float:
+    """The cut with the lowest sum of the two error rates, each over its own class."""
+    grid = np.unique(np.round(score, 4))
+    costs = [
+        ((score < t) & positive).sum() / max(1, positive.sum())
+        + ((score >= t) & ~positive).sum() / max(1, (~positive).sum())
+        for t in grid
+    ]
+    return float(grid[int(np.argmin(costs))]) if len(grid) else 0.5
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--dataset", type=Path, default=TRAIN)
+    parser.add_argument("--output", type=Path, default=None, help="default: assistant/data/scorer.json")
+    parser.add_argument("--report", type=Path, default=REPORT)
+    args = parser.parse_args(argv)
+
+    from sklearn.isotonic import IsotonicRegression
+    from sklearn.metrics import log_loss, roc_auc_score
+    from sklearn.model_selection import GroupKFold, StratifiedKFold
+
+    from assistant import Assistant, Settings
+    from assistant.answering.scorer import FEATURES, MODEL_PATH, ScorerModel, question_row
+
+    started = time.perf_counter()
+    assistant = Assistant(Settings(), scorer=None)  # features only: no model may score its own training data
+    assistant.ensure_index()
+    items = load_dataset(args.dataset)
+    x, y, groups, questions = collect(assistant, items)
+    n = len(questions)
+    answerable = np.array([q["answerable"] for q in questions])
+    reachable = np.array([q["positives"] > 0 for q in questions])
+
+    oof = np.zeros(len(y))
+    for train_idx, test_idx in GroupKFold(n_splits=FOLDS).split(x, y, groups):
+        mean, scale, model = fit(x[train_idx], y[train_idx])
+        oof[test_idx] = predict(mean, scale, model, x[test_idx])
+    best_p, best_ok = best_per_question(oof, y, groups, n)
+    baseline_p, baseline_ok = best_per_question(-np.arange(len(y), dtype=float), y, groups, n)  # old order
+
+    isotonic = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(best_p, best_ok)
+    confidence = isotonic.predict(best_p)
+    related_at, answer_at = thresholds(confidence, best_ok, answerable)
+
+    # Answerability: a question-level model over the out-of-fold sentence probabilities, itself cross-validated.
+    qx = np.array([question_row(oof[groups == q], x[groups == q]) for q in range(n)])
+    q_oof = np.zeros(n)
+    for train_idx, test_idx in StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=0).split(
+        qx, answerable
+    ):
+        q_mean, q_scale, q_model = fit(qx[train_idx], answerable[train_idx])
+        q_oof[test_idx] = predict(q_mean, q_scale, q_model, qx[test_idx])
+    none_below = balanced_threshold(q_oof, answerable)
+    q_mean, q_scale, q_model = fit(qx, answerable)
+
+    mean, scale, model = fit(x, y)
+    knots = np.unique(np.concatenate([isotonic.X_thresholds_, [0.0, 1.0]]))
+    scorer = ScorerModel(
+        names=list(FEATURES),
+        mean=[float(v) for v in mean],
+        scale=[float(v) for v in scale],
+        coef=[float(v) for v in model.coef_[0]],
+        intercept=float(model.intercept_[0]),
+        calibration_x=[float(v) for v in knots],
+        calibration_y=[float(v) for v in isotonic.predict(knots)],
+        answer_at=answer_at,
+        related_at=0.0,  # "none" is the answerability model's call; confidence only separates answer / related
+        q_mean=[float(v) for v in q_mean],
+        q_scale=[float(v) for v in q_scale],
+        q_coef=[float(v) for v in q_model.coef_[0]],
+        q_intercept=float(q_model.intercept_[0]),
+        none_below=none_below,
+        trained_on={
+            "dataset": str(args.dataset.relative_to(ROOT) if args.dataset.is_absolute() else args.dataset),
+            "questions": n,
+            "candidates": int(len(y)),
+        },
+    )
+    scorer.save(args.output or MODEL_PATH)
+
+    lines = [
+        "# Sentence scorer training (`python -m evals.train`)",
+        "",
+        f"Data: `{scorer.trained_on['dataset']}` — {n} questions ({int(answerable.sum())} answerable, "
+        f"{int(reachable.sum())} with a gold sentence among the candidates), {len(y)} candidate sentences, "
+        f"{int(y.sum())} positive.",
+        "",
+        f"Out-of-fold ({FOLDS}-fold GroupKFold by question):",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        f"| candidate AUC | {roc_auc_score(y, oof):.3f} |",
+        f"| candidate log-loss | {log_loss(y, np.clip(oof, 1e-6, 1 - 1e-6)):.3f} |",
+        f"| best candidate right, answerable with a gold candidate (learned) | "
+        f"{best_ok[reachable].mean():.3f} |",
+        f"| same, hand-set order before this model | {baseline_ok[reachable].mean():.3f} |",
+        f"| calibrated confidence: Brier score | {np.mean((confidence - best_ok) ** 2):.3f} |",
+        f"| answerability AUC (question level, out-of-fold) | {roc_auc_score(answerable, q_oof):.3f} |",
+        f"| none_below (lowest sum of the two error rates) | {none_below:.3f} |",
+        f"| unanswerable shown a quote (answerability ≥ none_below) | "
+        f"{int(((q_oof >= none_below) & ~answerable).sum())} / {int((~answerable).sum())} |",
+        f"| answerable told none (answerability < none_below) | "
+        f"{int(((q_oof < none_below) & answerable).sum())} / {int(answerable.sum())} |",
+        f"| answer_at (best candidate right ≥ {ANSWER_PRECISION:.0%}) | {answer_at:.3f} |",
+        "",
+        "Calibration (out-of-fold, best candidate per question):",
+        "",
+        "| confidence | questions | share right |",
+        "|---|---|---|",
+    ]
+    for lo in np.arange(0.0, 1.0, 0.2):
+        mask = (confidence >= lo) & (confidence < lo + 0.2 + (1e-9 if lo >= 0.8 else 0))
+        if mask.any():
+            lines.append(f"| {lo:.1f}–{lo + 0.2:.1f} | {int(mask.sum())} | {best_ok[mask].mean():.2f} |")
+    lines += ["", "Weights (standardised features):", "", "| feature | weight |", "|---|---|"]
+    lines += [
+        f"| {name} | {w:+.3f} |"
+        for name, w in sorted(zip(FEATURES, scorer.coef, strict=True), key=lambda t: -abs(t[1]))
+    ]
+    args.report.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines[4:16]))
+    print(
+        f"→ {args.output or MODEL_PATH}, {args.report} ({time.perf_counter() - started:.0f} s)",
+        file=sys.stderr,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""The learned sentence scorer: model file, sentence vectors, and the answer / related / none outcome."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from assistant.answering.scorer import FEATURES, MODEL_PATH, ScorerModel
+from assistant.sentence_vectors import SentenceVectors
+from evals.train import holds_evidence, thresholds
+
+
+def _model(**overrides) -> ScorerModel:
+    n = len(FEATURES)
+    values = dict(
+        names=list(FEATURES),
+        mean=[0.0] * n,
+        scale=[1.0] * n,
+        coef=[1.0] + [0.0] * (n - 1),
+        intercept=0.0,
+        calibration_x=[0.0, 0.5, 1.0],
+        calibration_y=[0.0, 0.2, 0.9],
+        answer_at=0.6,
+        related_at=0.1,
+    )
+    values.update(overrides)
+    return ScorerModel(**values)
+
+
+def test_shipped_model_matches_the_features():
+    model = ScorerModel.load(MODEL_PATH)
+    assert model is not None, "assistant/data/scorer.json is missing or stale: run python -m evals.train"
+    assert model.trained_on["dataset"].endswith("parents/train.jsonl")
+    assert 0.0 <= model.related_at <= model.answer_at <= 1.0
+    # calibration is a monotone map onto [0, 1]
+    assert all(a <= b for a, b in zip(model.calibration_y, model.calibration_y[1:], strict=False))
+    assert 0.0 <= min(model.calibration_y) and max(model.calibration_y) <= 1.0
+
+
+def test_probabilities_follow_the_weights_and_calibration_maps_to_outcomes():
+    model = _model()
+    rows = np.zeros((3, len(FEATURES)))
+    rows[:, 0] = [-2.0, 0.0, 2.0]
+    p = model.probabilities(rows)
+    assert p[0] < p[1] < p[2] and abs(p[1] - 0.5) < 1e-9
+    assert model.confidence(0.5) == pytest.approx(0.2)
+    assert model.outcome(model.confidence(0.05)) == "none"
+    assert model.outcome(model.confidence(0.5)) == "related"
+    assert model.outcome(model.confidence(0.95)) == "answer"
+
+
+def test_a_model_for_other_features_is_not_used(tmp_path):
+    path = tmp_path / "scorer.json"
+    _model().save(path)
+    assert ScorerModel.load(path) is not None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["names"] = data["names"][:-1]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert ScorerModel.load(path) is None
+
+
+def test_sentence_vectors_embed_once_and_survive_a_restart(assistant, tmp_path):
+    path = tmp_path / "vectors.npz"
+    vectors = SentenceVectors(assistant.embedder, path)
+    texts = ["一、二年级不布置家庭书面作业。", "学生每天睡眠时间小学生应达到10小时。"]
+    assert vectors.ensure(texts) == 2
+    assert vectors.ensure(texts) == 0
+    vectors.save()
+    again = SentenceVectors(assistant.embedder, path)
+    assert again.ensure(texts) == 0
+    query = assistant.embedder.embed_query("一年级有没有书面作业")
+    assert again.similarity(query, texts[0]) > again.similarity(query, texts[1])
+
+
+def test_a_damaged_vector_cache_is_rebuilt_not_trusted(assistant, tmp_path):
+    path = tmp_path / "vectors.npz"
+    path.write_bytes(b"not an npz file")
+    vectors = SentenceVectors(assistant.embedder, path)
+    assert vectors.ensure(["课后服务结束时间原则上不早于当地正常下班时间。"]) == 1
+
+
+def test_a_parents_question_gets_the_rule_not_none(assistant):
+    # Parents' words: 补课班 and 周末 are not the documents' words (校外培训机构, 休息日).
+    answer = assistant.ask("周末可以送孩子去补课班吗")
+    data = answer.to_json()
+    assert data["outcome"] in {"answer", "related"}
+    assert data["abstained"] is False
+    assert 0.0 <= data["confidence"] <= 1.0
+    assert any("休息日" in c["quote"] or "双休日" in c["quote"] for c in data["citations"])
+
+
+def test_related_is_labelled_and_none_is_abstained(assistant):
+    out_of_scope = assistant.ask("高中生每天作业最多写多久？")
+    assert out_of_scope.to_json()["outcome"] == "none" and out_of_scope.abstained
+    for question in ("孩子最近老熬夜刷题，学校对晚上睡觉有啥要求", "娃放学后在学校托管能待到几点"):
+        answer = assistant.ask(question)
+        data = answer.to_json()
+        assert data["outcome"] in {"answer", "related", "none"}
+        assert data["abstained"] == (data["outcome"] == "none")
+        if data["outcome"] == "related":
+            assert answer.text.startswith("资料中没有找到直接回答这个问题的规定。最相关的规定是")
+            assert answer.citations
+
+
+def test_evidence_labels_accept_a_piece_of_the_marked_sentence():
+    evidence = ["三至六年级学生书面作业时间平均每天不超过1小时"]
+    assert holds_evidence("三至六年级学生书面作业时间平均每天不超过1小时。", evidence)
+    assert holds_evidence("书面作业时间平均每天不超过1小时", evidence)
+    assert not holds_evidence("初中学生每天睡眠时间应达到9小时。", evidence)
+
+
+def test_thresholds_balance_the_two_kinds_of_mistake():
+    confidence = np.array([0.9, 0.8, 0.7, 0.6, 0.2, 0.1])
+    answerable = np.array([True, True, True, True, False, False])
+    correct = np.array([True, True, False, True, False, False])
+    related_at, answer_at = thresholds(confidence, correct, answerable)
+    assert 0.2 < related_at <= 0.6  # every answerable one quoted, no unanswerable one
+    assert answer_at >= related_at
