@@ -19,7 +19,7 @@ from ..sentence_vectors import SentenceVectors
 from .cues import wants_value
 from .draft import Draft
 from .extractive import ExtractiveAnswerer
-from .scorer import Candidate, ScorerModel, features, question_row
+from .scorer import QUESTION_FEATURES, Candidate, ScorerModel, features, question_row
 from .scoring import score_sentences
 from .sentences import Sentence
 

@@ -1,0 +1,101 @@
+"""Metadata of a document no manifest describes: its title, issuer, level, place and the names it goes by.
+
+A school drops its own rules into the corpus folder without writing a manifest entry; a question that names
+that school or place must still be answered from that document. So the names come from the document's own
+title and issuer (lexicon: doc_kind, page_chrome, issuer, place_in_title), never from a hand list.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .lexicon import lexicon
+from .records import DocumentMeta
+
+MAX_TITLE = 60
+HEAD_LINES = 12  # a title sits in the first lines, after the page's menus and breadcrumbs
+_SENTENCE_END = re.compile(r"[。；;！!？?]$")
+_YEAR = re.compile(r"(20\d\d)\s*[年—-]")
+
+
+def infer_meta(path: Path, text: str) -> DocumentMeta:
+    """Title, issuer, level, place, year, type and aliases guessed from the text."""
+    lex = lexicon()
+    title = infer_title(text)
+    tail = text[-400:]
+    issuer = _first_issuer(title, text[:600], tail)
+    place_match = lex.pattern("place_in_title").search(title)
+    region = lex.pattern("title_lead_words").sub("", place_match.group(1)) if place_match else ""
+    if not region and issuer:
+        place_match = lex.pattern("place_in_title").search(issuer)
+        region = lex.pattern("title_lead_words").sub("", place_match.group(1)) if place_match else ""
+    year_match = _YEAR.search(text[:600]) or _YEAR.search(tail)
+    slug = re.sub(r"[^0-9A-Za-z\u4e00-\u9fff]+", "-", path.stem).strip("-").lower() or "doc"
+    aliases = tuple(dict.fromkeys(a for a in (issuer, _school_of(title), region) if a and len(a) >= 2))
+    return DocumentMeta(
+        id=slug,
+        title=title,
+        issuer=issuer or "未注明",
+        level=_level(issuer),
+        region=region,
+        year=int(year_match.group(1)) if year_match else None,
+        doc_type=next((kind for word, kind in lex.table("doc_types").items() if word in title), "other"),
+        source=path.name,
+        aliases=aliases,
+    )
+
+
+def infer_title(text: str) -> str:
+    """The title line: the first line naming a document kind (方案, 细则, 通知…) that is not page chrome,
+    joined with the next line when the title was broken over two; else the first plain line."""
+    lex = lexicon()
+    chrome, kind = lex.pattern("page_chrome"), lex.pattern("doc_kind")
+    lines = [line.strip() for line in text.strip().split("\n") if line.strip()][:HEAD_LINES]
+    plain = [line for line in lines if not chrome.search(line) and len(line) >= 4]
+    for n, line in enumerate(plain):
+        if len(line) > MAX_TITLE or _SENTENCE_END.search(line):
+            continue
+        if kind.search(line):
+            return _trim(lex.pattern("title_site_suffix").sub("", line) or line)
+        following = plain[n + 1] if n + 1 < len(plain) else ""
+        joined = line + following
+        if (
+            following
+            and kind.search(following)
+            and len(joined) <= MAX_TITLE
+            and not _SENTENCE_END.search(following)
+        ):
+            return _trim(joined)
+    first = plain[0] if plain else (lines[0] if lines else "")
+    return _trim(first)
+
+
+def _trim(title: str) -> str:
+    title = title.strip()
+    return title if len(title) <= MAX_TITLE else title[:MAX_TITLE] + "…"
+
+
+def _first_issuer(*texts: str) -> str:
+    """The issuer named in the title, else at the top, else in the signature at the end."""
+    pattern = lexicon().pattern("issuer")
+    for text in texts:
+        match = pattern.search(text)
+        if match:
+            return match.group(1)
+    return ""
+
+
+def _school_of(title: str) -> str:
+    match = lexicon().pattern("issuer").search(title)
+    return match.group(1) if match else ""
+
+
+def _level(issuer: str) -> str:
+    lex = lexicon()
+    for ending, level in lex.table("issuer_levels").items():
+        if issuer.endswith(ending):
+            if level == "office":
+                return "county" if any(c in issuer for c in lex.words("county_marks")) else "city"
+            return level
+    return "unknown"
