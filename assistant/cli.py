@@ -6,11 +6,34 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 import time
 from pathlib import Path
 
 from .errors import AssistantError
+
+# C0/C1 control characters (terminal escape sequences start with ESC): never echoed back to a terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean_arg(value: str) -> str:
+    """A command-line argument as text: bytes that are not UTF-8 (a GBK terminal) decoded, controls removed."""
+    raw = value.encode("utf-8", "surrogateescape")
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            value = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        value = raw.decode("utf-8", "replace")
+    return _CONTROL.sub("", value)
+
+
+def safe(text: object) -> str:
+    """Text fit for a terminal: no control characters, nothing that cannot be encoded."""
+    return _CONTROL.sub("", str(text)).encode("utf-8", "replace").decode("utf-8")
 
 
 def _settings():
@@ -41,10 +64,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         if missing:
             console.print(f"找不到文件：{'、'.join(missing)}")
             return 2
-    report = assistant.store.ingest(paths=paths, rebuild=args.rebuild, progress=progress)
-    bar.close()
-    for line in report.rejected:
-        console.print(line, markup=False)
+    try:
+        report = assistant.ingest(paths=paths, rebuild=args.rebuild, progress=progress)
+    finally:
+        bar.close()
+    for line in report.rejected + report.problems:
+        console.print(safe(line), markup=False, emoji=False, highlight=False)
     if report.rebuilt:
         console.print(report.rebuilt)
     print(report.summary())
@@ -61,7 +86,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
         name = ""
 
     store = IndexStore(settings, _NoEmbedder(), Segmenter())  # type: ignore[arg-type]
-    meta = store.read_meta()
+    meta = store.read_meta()  # IndexDamaged is an AssistantError: main() prints it
     if meta is None:
         print("还没有建立索引。请先运行：python -m assistant ingest", file=sys.stderr)
         return 1
@@ -93,6 +118,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
         )
         return 0
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from .records import LEVEL_NAMES
@@ -101,7 +127,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
     for col in ("编号", "标题", "发布单位", "级别", "地区", "年份", "分块"):
         table.add_column(col)
     for d in docs:
-        table.add_row(
+        cells = (
             d["id"],
             d["title"],
             d["issuer"],
@@ -110,7 +136,9 @@ def cmd_sources(args: argparse.Namespace) -> int:
             str(d["year"] or ""),
             str(d["chunks"]),
         )
-    Console(width=200).print(table)
+        # titles come from documents: never read as rich markup ([/b]) or emoji codes (:x:)
+        table.add_row(*(escape(safe(c)) for c in cells))
+    Console(width=200, emoji=False).print(table)
     return 0
 
 
@@ -118,31 +146,36 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from .service import Assistant
 
     started = time.perf_counter()
-    question = " ".join(args.question)
+    question = clean_arg(" ".join(args.question))
+    history = [clean_arg(h) for h in args.history or []]
+    if not question.strip():
+        print("请输入您的问题，例如：三年级每天的书面作业不超过多长时间？", file=sys.stderr)
+        return 2
     assistant = Assistant(_settings())
     built = assistant.ensure_index()
     if built is not None:
         print(f"（首次使用，已建立索引：{built.summary()}）", file=sys.stderr)
-    answer = assistant.ask(question, history=args.history or None, mode=args.mode)
+    answer = assistant.ask(question, history=history or None, mode=args.mode)
     if args.json:
         payload = answer.to_json()
         payload["cold_start_ms"] = round((time.perf_counter() - started) * 1000, 1)
         print(json.dumps(payload, ensure_ascii=False, indent=1))
         return 0
-    print(answer.text)
+    out = _printer()
+    out(answer.text)
     if answer.notice:
-        print(f"（{answer.notice}）")
+        out(f"（{answer.notice}）")
     if answer.rewritten:
-        print(f"（按上文理解为：{answer.rewritten}）")
+        out(f"（按上文理解为：{answer.rewritten}）")
     if answer.citations:
-        print("\n出处：")
+        out("\n出处：")
         for c in answer.citations:
-            print(f"[{c.number}] 《{c.title}》 {c.issuer} · {c.section or '正文'}  〔{c.chunk_id}〕")
-            print(f"    「{c.quote}」")
+            out(f"[{c.number}] 《{c.title}》 {c.issuer} · {c.section or '正文'}  〔{c.chunk_id}〕")
+            out(f"    「{c.quote}」")
     elif answer.abstained and answer.hits:
-        print("\n最接近的段落：")
+        out("\n最接近的段落：")
         for h in answer.hits[:3]:
-            print(f"- 《{h.chunk.title}》 {h.chunk.section or '正文'}：{h.chunk.text[:80]}…")
+            out(f"- 《{h.chunk.title}》 {h.chunk.section or '正文'}：{h.chunk.text[:80]}…")
     if args.explain:
         print("\n检索过程（关键词排名 / 匹配词 / 向量排名 / 相似度 / 融合分）：")
         for n, h in enumerate(answer.hits, start=1):
@@ -158,6 +191,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
         )
     print(f"\n（用时 {answer.latency_ms:.0f} 毫秒）", file=sys.stderr)
     return 0
+
+
+def _printer():
+    def out(text: str = "") -> None:
+        print(safe(text))
+
+    return out
 
 
 def build_parser() -> argparse.ArgumentParser:

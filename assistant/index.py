@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,7 +23,7 @@ from chromadb.config import Settings as ChromaSettings
 from .chunking import chunk_document, chunk_index_text
 from .corpus import load_corpus
 from .embeddings import Embedder
-from .errors import AssistantError, IndexMismatch, IndexMissing
+from .errors import AssistantError, CorpusEmpty, IndexDamaged, IndexMismatch, IndexMissing
 from .records import Chunk, Document
 from .segment import Segmenter
 from .settings import Settings
@@ -41,8 +42,36 @@ def make_chroma_client(settings: Settings) -> chromadb.ClientAPI:
             host=settings.index.chroma_host, port=settings.index.chroma_port, settings=chroma_settings
         )
     path = settings.index_dir / "chroma"
+    if path.is_dir() and not os.access(path, os.W_OK):
+        # The embedded store writes even when only reading (locks, WAL): a read-only deployment answers
+        # from a private copy instead.
+        copy = Path(tempfile.mkdtemp(prefix="assistant-ro-chroma-"))
+        shutil.copytree(path, copy, dirs_exist_ok=True)
+        path = copy
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new file in `path` survive a power loss."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_durably(path: Path, text: str) -> None:
+    """Write, flush and fsync a small file, so a crash never leaves it empty after a rename."""
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(text)
+        out.flush()
+        os.fsync(out.fileno())
 
 
 def chunker_signature(settings: Settings) -> dict:
@@ -77,6 +106,7 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
     rebuilt: str = ""
     generation: str = ""
@@ -157,17 +187,36 @@ class IndexStore:
     # ------------------------------------------------------------------ reading
 
     def current_generation(self) -> str | None:
+        """The generation CURRENT names, or None when there is no index yet."""
         pointer = self.root / "CURRENT"
-        if not pointer.exists():
+        try:
+            name = pointer.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
             return None
-        name = pointer.read_text(encoding="utf-8").strip()
-        return name if (self.root / "generations" / name / "meta.json").exists() else None
+        except OSError as exc:
+            raise IndexDamaged(f"无法读取 {pointer}（{exc.strerror or exc}）") from exc
+        if not name:
+            raise IndexDamaged(f"{pointer} 是空的")
+        if not (self.root / "generations" / name).is_dir():
+            raise IndexDamaged(f"{pointer} 指向的版本 {name} 不存在")
+        return name
 
-    def read_meta(self) -> dict | None:
-        generation = self.current_generation()
+    def read_meta(self, generation: str | None = None) -> dict | None:
+        """meta.json of a generation (default: the current one); IndexDamaged when it cannot be read."""
+        generation = generation or self.current_generation()
         if generation is None:
             return None
-        return json.loads((self.root / "generations" / generation / "meta.json").read_text(encoding="utf-8"))
+        path = self.root / "generations" / generation / "meta.json"
+        try:
+            meta = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise IndexDamaged(f"版本 {generation} 缺少 meta.json") from exc
+        except (OSError, ValueError) as exc:
+            raise IndexDamaged(f"版本 {generation} 的 meta.json 无法读取（{type(exc).__name__}）") from exc
+        needed = {"generation", "collection", "documents", "chunk_count", "embedding", "chunker"}
+        if not isinstance(meta, dict) or needed - set(meta):
+            raise IndexDamaged(f"版本 {generation} 的 meta.json 内容不完整")
+        return meta
 
     def check_compatible(self, meta: dict) -> None:
         if meta.get("embedding") != self.embedder.name:
@@ -177,25 +226,53 @@ class IndexStore:
                 "分块设置", json.dumps(meta.get("chunker")), json.dumps(chunker_signature(self.settings))
             )
 
-    def open(self) -> LoadedIndex:
-        """Open the current generation; IndexMissing / IndexMismatch say what to run."""
-        generation = self.current_generation()
+    def open(self, generation: str | None = None) -> LoadedIndex:
+        """Open a generation (default: the current one); IndexMissing / IndexMismatch / IndexDamaged say what to run."""
+        generation = generation or self.current_generation()
         if generation is None:
             raise IndexMissing(str(self.root))
         directory = self.root / "generations" / generation
-        meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
+        meta = self.read_meta(generation)
+        assert meta is not None
         self.check_compatible(meta)
-        chunks = [
-            Chunk.from_dict(json.loads(line))
-            for line in (directory / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
-            if line.strip()
-        ]
-        bm25 = bm25s.BM25.load(str(directory / "bm25"))
+        try:
+            chunks = [
+                Chunk.from_dict(json.loads(line))
+                for line in (directory / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
+                if line.strip()
+            ]
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            raise IndexDamaged(f"版本 {generation} 的 chunks.jsonl 无法读取（{type(exc).__name__}）") from exc
+        if len(chunks) != meta["chunk_count"]:
+            raise IndexDamaged(f"版本 {generation} 的分块数与 meta.json 不符")
+        try:
+            bm25 = bm25s.BM25.load(str(directory / "bm25"))
+        except Exception as exc:  # bm25s raises OSError / ValueError / JSONDecodeError for damaged files
+            raise IndexDamaged(
+                f"版本 {generation} 的关键词索引（bm25）无法读取（{type(exc).__name__}）"
+            ) from exc
         try:
             collection = self.client.get_collection(meta["collection"], embedding_function=None)
-        except Exception as exc:  # chromadb raises NotFoundError / ValueError depending on the backend
-            raise IndexMissing(f"{self.root}（Chroma 集合 {meta['collection']} 不存在）") from exc
+            stored = collection.count()
+        except Exception as exc:  # chromadb raises NotFoundError / InternalError / ValueError by backend
+            raise IndexDamaged(
+                f"向量库中的集合 {meta['collection']} 无法打开（{type(exc).__name__}）"
+            ) from exc
+        if stored != len(chunks):
+            raise IndexDamaged(f"向量库中的集合 {meta['collection']} 只有 {stored}/{len(chunks)} 个向量")
         return LoadedIndex(directory, meta, chunks, bm25, collection)
+
+    def health(self) -> str | None:
+        """None when the current generation opens cleanly (or there is none), else what is wrong."""
+        try:
+            self.open()
+        except IndexMissing:
+            return None
+        except IndexMismatch:
+            return None  # not damage: ingest rebuilds for a new model or chunker anyway
+        except IndexDamaged as exc:
+            return str(exc)
+        return None
 
     # ------------------------------------------------------------------ writing
 
@@ -215,54 +292,74 @@ class IndexStore:
         rebuild: bool = False,
         progress: Callable[[int, int, str], None] | None = None,
     ) -> IngestReport:
-        """Bring the index up to date with the corpus (or add/replace just `paths`); atomic."""
+        """Bring the index up to date with the corpus (or add/replace just `paths`); atomic.
+
+        A damaged current generation is rebuilt from the corpus; `rebuild` works whatever state the
+        index folder is in. An empty or unreadable corpus never replaces an index (that would delete
+        every document).
+        """
         started = time.perf_counter()
         report = IngestReport()
         with self._lock():
-            corpus_dir = self.settings.corpus_dir
+            self._remove_staging()
+            damage = None if rebuild else self.health()
+            if rebuild or damage:
+                self._reset_store_if_broken()
+            if damage:
+                paths = None  # a partial ingest on a damaged index would keep nothing else
             loaded = load_corpus(
-                corpus_dir,
+                self.settings.corpus_dir,
                 self.settings.corpus.manifest,
                 self.settings.corpus.max_file_mb,
                 paths=[Path(p) for p in paths] if paths else None,
             )
             report.rejected = [str(r) for r in loaded.rejected]
-            old_meta = self.read_meta()
-            if old_meta and not rebuild:
+            report.problems = list(loaded.problems)
+            if not loaded.documents and not paths:
+                raise CorpusEmpty(str(self.settings.corpus_dir), len(loaded.rejected))
+            old_meta = None if (rebuild or damage) else self.read_meta()
+            if rebuild:
+                report.rebuilt = "按要求全部重建"
+            elif damage:
+                report.rebuilt = f"{damage.removesuffix('。请运行：python -m assistant ingest --rebuild')}；已从语料全部重建"
+            elif old_meta:
                 try:
                     self.check_compatible(old_meta)
                 except IndexMismatch:
                     report.rebuilt = "嵌入模型或分块设置已变化，已全部重建"
                     old_meta = None
-            elif old_meta and rebuild:
-                report.rebuilt = "按要求全部重建"
-                old_meta = None
-            old_docs = {d["id"]: d for d in (old_meta or {}).get("documents", [])}
-            new_docs = {d.id: d for d in loaded.documents}
-            if paths:  # a partial ingest keeps every document it was not given
-                keep = {i: d for i, d in old_docs.items() if i not in new_docs}
-            else:
-                keep = {}
-            plan_unchanged = [
-                i for i, d in new_docs.items() if i in old_docs and old_docs[i]["sha256"] == d.sha256
-            ]
-            plan_changed = [i for i in new_docs if i in old_docs and i not in plan_unchanged]
-            plan_added = [i for i in new_docs if i not in old_docs]
-            plan_removed = [] if paths else [i for i in old_docs if i not in new_docs]
-            report.unchanged = sorted(plan_unchanged + list(keep))
-            report.updated, report.added, report.removed = plan_changed, plan_added, plan_removed
-            if old_meta and not (plan_changed or plan_added or plan_removed):
-                report.documents = len(old_docs)
-                report.chunks = old_meta["chunk_count"]
-                report.generation = old_meta["generation"]
-                report.seconds = time.perf_counter() - started
-                return report
-            generation = self._write_generation(
-                old_meta, new_docs, plan_unchanged + list(keep), plan_changed + plan_added, progress, report
-            )
-            report.generation = generation
+            self._plan_and_write(old_meta, loaded.documents, bool(paths), progress, report)
+            self._remove_orphans()
         report.seconds = time.perf_counter() - started
         return report
+
+    def _plan_and_write(
+        self,
+        old_meta: dict | None,
+        documents: list[Document],
+        partial: bool,
+        progress: Callable[[int, int, str], None] | None,
+        report: IngestReport,
+    ) -> None:
+        old_docs = {d["id"]: d for d in (old_meta or {}).get("documents", [])}
+        new_docs = {d.id: d for d in documents}
+        keep = {i: d for i, d in old_docs.items() if i not in new_docs} if partial else {}
+        plan_unchanged = [
+            i for i, d in new_docs.items() if i in old_docs and old_docs[i]["sha256"] == d.sha256
+        ]
+        plan_changed = [i for i in new_docs if i in old_docs and i not in plan_unchanged]
+        plan_added = [i for i in new_docs if i not in old_docs]
+        plan_removed = [] if partial else [i for i in old_docs if i not in new_docs]
+        report.unchanged = sorted(plan_unchanged + list(keep))
+        report.updated, report.added, report.removed = plan_changed, plan_added, plan_removed
+        if old_meta and not (plan_changed or plan_added or plan_removed):
+            report.documents = len(old_docs)
+            report.chunks = old_meta["chunk_count"]
+            report.generation = old_meta["generation"]
+            return
+        report.generation = self._write_generation(
+            old_meta, new_docs, plan_unchanged + list(keep), plan_changed + plan_added, progress, report
+        )
 
     def _write_generation(
         self,
@@ -340,12 +437,12 @@ class IndexStore:
                 "chunk_count": len(chunks),
                 "documents": [asdict(r) for r in sorted(records, key=lambda r: (r.source, r.id))],
             }
-            (staging / "meta.json").write_text(
-                json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8"
-            )
+            write_durably(staging / "meta.json", json.dumps(meta, ensure_ascii=False, indent=1))
+            fsync_dir(staging)
             final = self.root / "generations" / generation
             shutil.rmtree(final, ignore_errors=True)
             os.replace(staging, final)
+            fsync_dir(final.parent)
             self._point_to(generation)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
@@ -399,18 +496,24 @@ class IndexStore:
         )
 
     def _write_files(self, directory: Path, chunks: list[Chunk]) -> None:
-        with open(directory / "chunks.jsonl", "w", encoding="utf-8") as out:
-            for chunk in chunks:
-                out.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
+        write_durably(
+            directory / "chunks.jsonl",
+            "".join(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n" for chunk in chunks),
+        )
         bm25 = bm25s.BM25()
         # bm25s needs at least one token per document; an empty chunk gets a placeholder that no query has.
         bm25.index([c.tokens or ["∅"] for c in chunks] or [["∅"]], show_progress=False)
         bm25.save(str(directory / "bm25"))
+        for path in (directory / "bm25").iterdir():
+            with open(path, "rb+") as handle:
+                os.fsync(handle.fileno())
+        fsync_dir(directory / "bm25")
 
     def _point_to(self, generation: str) -> None:
         tmp = self.root / "CURRENT.tmp"
-        tmp.write_text(generation, encoding="utf-8")
+        write_durably(tmp, generation)
         os.replace(tmp, self.root / "CURRENT")
+        fsync_dir(self.root)
 
     def _next_free_number(self) -> int:
         gens = self.root / "generations"
@@ -418,16 +521,95 @@ class IndexStore:
         return max(numbers, default=0) + 1
 
     def _prune(self, current: str) -> None:
+        """Drop old generations, except the newest few and any a live reader (another process) still uses."""
         gens = sorted(p for p in (self.root / "generations").glob("g*") if p.is_dir())
+        held = self.held_by_readers()
         for old in gens[:-KEEP_GENERATIONS]:
-            if old.name == current:
+            if old.name == current or old.name in held:
                 continue
             try:
                 meta = json.loads((old / "meta.json").read_text(encoding="utf-8"))
                 self._drop_collection(meta["collection"])
-            except (OSError, ValueError, KeyError):
+            except (OSError, ValueError, KeyError, TypeError):
                 pass
             shutil.rmtree(old, ignore_errors=True)
+
+    def _remove_staging(self) -> None:
+        """Half-written generations from a killed ingest (we hold the lock, so none is in progress)."""
+        for staging in (self.root / "generations").glob(".g*.tmp"):
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def _remove_orphans(self) -> None:
+        """Drop our collections that no generation on disk refers to (left by a killed ingest)."""
+        referenced = set()
+        for directory in (self.root / "generations").glob("g*"):
+            try:
+                referenced.add(
+                    json.loads((directory / "meta.json").read_text(encoding="utf-8"))["collection"]
+                )
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+        prefix = f"{self.settings.index.collection_prefix}_g"
+        for name in self.collection_names():
+            if name.startswith(prefix) and name not in referenced:
+                self._drop_collection(name)
+
+    def collection_names(self) -> list[str]:
+        try:
+            return [c if isinstance(c, str) else c.name for c in self.client.list_collections()]
+        except Exception as exc:  # a broken store is reported by health(), not here
+            log.debug("could not list collections: %s", exc)
+            return []
+
+    def _reset_store_if_broken(self) -> None:
+        """An embedded store that cannot even list its collections is moved aside and started anew."""
+        if self.settings.index.chroma_host:
+            return
+        try:
+            self.client.list_collections()
+            return
+        except Exception as exc:  # InternalError / sqlite errors for a damaged chroma.sqlite3
+            log.warning("embedded Chroma store unusable (%s); starting a new one", exc)
+        self._client = None
+        from chromadb.api.client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()
+        path = self.root / "chroma"
+        shutil.rmtree(path, ignore_errors=True)
+        # every generation's vectors are gone with it: nothing old can be reused or opened
+        for directory in (self.root / "generations").glob("g*"):
+            shutil.rmtree(directory, ignore_errors=True)
+
+    # ------------------------------------------------------------------ readers
+
+    def register_reader(self, generation: str) -> None:
+        """Record that this process answers from `generation`, so another process's ingest keeps it."""
+        readers = self.root / "readers"
+        try:
+            readers.mkdir(parents=True, exist_ok=True)
+            (readers / str(os.getpid())).write_text(generation, encoding="utf-8")
+        except OSError:
+            pass  # a read-only index folder: nobody can prune it either
+
+    def held_by_readers(self) -> set[str]:
+        held = set()
+        readers = self.root / "readers"
+        if not readers.is_dir():
+            return held
+        for lease in readers.iterdir():
+            try:
+                pid = int(lease.name)
+                os.kill(pid, 0)
+            except (ValueError, ProcessLookupError):
+                lease.unlink(missing_ok=True)
+                continue
+            except PermissionError:
+                pass  # alive, another user's
+            try:
+                held.add(lease.read_text(encoding="utf-8").strip())
+            except OSError:
+                continue
+        return held
 
     def _drop_collection(self, name: str) -> None:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -10,13 +11,15 @@ from dataclasses import dataclass
 
 from .answer import ExtractiveAnswerer
 from .embeddings import Embedder, build_embedder
-from .errors import AssistantError, IndexMissing
+from .errors import AssistantError, IndexDamaged, IndexMissing
 from .index import DocRecord, IndexStore, IngestReport, LoadedIndex
 from .query import Catalog, Query, QueryParser, QuestionProblem
 from .records import Answer, Chunk, Hit
 from .retrieval import HybridRetriever
 from .segment import Segmenter
 from .settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
 
 TOPICS: dict[str, list[str]] = {
     "作业": ["作业"],
@@ -55,7 +58,8 @@ class Assistant:
         self.segmenter = segmenter or Segmenter()
         self.store = store or IndexStore(self.settings, self.embedder, self.segmenter)
         self._engine: _Engine | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._checked_at = 0.0
         self.llm = None
         if self.settings.answer.llm_enabled:
             from .llm import LLMAnswerer
@@ -65,13 +69,14 @@ class Assistant:
     # ------------------------------------------------------------------ index
 
     def ensure_index(self, progress: Callable[[int, int, str], None] | None = None) -> IngestReport | None:
-        """Build the index if there is none; returns the ingest report when it had to build."""
+        """Build the index if there is none (or it is damaged); returns the ingest report when it had to build."""
         try:
             self.engine()
             return None
-        except IndexMissing:
+        except (IndexMissing, IndexDamaged):
             report = self.store.ingest(progress=progress)
-            self._engine = None
+            with self._lock:
+                self._engine = None
             self.engine()
             return report
 
@@ -86,16 +91,41 @@ class Assistant:
         fresh = self._build_engine(self.store.open())
         with self._lock:
             self._engine = fresh
+            self.store.register_reader(fresh.index.generation)
         return report
 
     def engine(self) -> _Engine:
+        """The engine of the current generation; switches when another process has ingested a newer one."""
         engine = self._engine
-        if engine is None:
-            with self._lock:
-                if self._engine is None:
+        if engine is not None and not self._newer_generation(engine):
+            return engine
+        with self._lock:
+            engine = self._engine
+            if engine is None or self._newer_generation(engine, force=True):
+                try:
                     self._engine = self._build_engine(self.store.open())
-                engine = self._engine
-        return engine
+                except AssistantError:
+                    if engine is None:
+                        raise
+                    # the new generation cannot be opened (yet): keep answering from the one we have
+                    log.warning(
+                        "could not switch to the new index generation; keeping %s", engine.index.generation
+                    )
+                    self._checked_at = time.monotonic()
+                    return engine
+                self.store.register_reader(self._engine.index.generation)
+            return self._engine
+
+    def _newer_generation(self, engine: _Engine, force: bool = False) -> bool:
+        """Whether CURRENT names another generation; read at most once a second (a stat and a tiny read)."""
+        now = time.monotonic()
+        if not force and now - self._checked_at < 1.0:
+            return False
+        self._checked_at = now
+        try:
+            return self.store.current_generation() not in (None, engine.index.generation)
+        except AssistantError:
+            return False
 
     def _build_engine(self, index: LoadedIndex) -> _Engine:
         catalog = Catalog(
@@ -209,7 +239,10 @@ class Assistant:
         return self.engine().index.by_id.get(chunk_id)
 
     def status(self) -> dict:
-        meta = self.store.read_meta()
+        try:
+            meta = self.store.read_meta()
+        except IndexDamaged as exc:
+            return {"indexed": False, "documents": 0, "chunks": 0, "error": str(exc)}
         if meta is None:
             return {"indexed": False, "documents": 0, "chunks": 0}
         return {

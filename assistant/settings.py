@@ -115,7 +115,8 @@ class AppSettings(BaseSettings):
         None, description="SQLite file for 👍/👎; default <index dir>/feedback.sqlite3."
     )
     admin_token: SecretStr | None = Field(
-        None, description="Enables the admin page and admin API (upload, edit, remove, rebuild, feedback view)."
+        None,
+        description="Enables the admin page and admin API (upload, edit, remove, rebuild, feedback view).",
     )
     max_upload_mb: float = Field(20.0, description="Largest document an admin may upload.")
     max_body_kb: int = Field(256, description="Largest JSON request body the API accepts.")
