@@ -71,8 +71,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     for line in report.rejected + report.problems:
         console.print(safe(line), markup=False, emoji=False, highlight=False)
     if report.rebuilt:
-        console.print(report.rebuilt)
+        console.print(safe(report.rebuilt), markup=False, emoji=False, highlight=False)
     print(report.summary())
+    if paths and len(report.rejected) >= len(paths):
+        return 1  # every named file was refused: a script must notice
     return 0
 
 
@@ -152,7 +154,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print("请输入您的问题，例如：三年级每天的书面作业不超过多长时间？", file=sys.stderr)
         return 2
     assistant = Assistant(_settings())
-    built = assistant.ensure_index()
+    built = assistant.ensure_index(repair=False)  # damage is reported with the command that repairs it
     if built is not None:
         print(f"（首次使用，已建立索引：{built.summary()}）", file=sys.stderr)
     answer = assistant.ask(question, history=history or None, mode=args.mode)
@@ -234,3 +236,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("已中断；原有索引保持不变。", file=sys.stderr)
         return 130
+    except Exception as exc:  # a last resort: a message and the log, never a traceback on the terminal
+        logging.getLogger(__name__).debug("unexpected error", exc_info=True)
+        print(
+            f"出现意外错误（{type(exc).__name__}）：{safe(exc)[:300]}\n"
+            "原有索引保持不变。若问题持续，请运行：python -m assistant ingest --rebuild",
+            file=sys.stderr,
+        )
+        return 1

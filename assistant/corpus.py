@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -46,7 +47,6 @@ class CorpusLoad:
 
 
 _FIELDS = {f for f in ManifestEntry.__dataclass_fields__}
-_STR_FIELDS = ("id", "source", "title", "issuer", "level", "region", "type", "anchor")
 
 
 def load_manifest(path: Path, problems: list[str] | None = None) -> list[ManifestEntry]:
@@ -77,6 +77,11 @@ def load_manifest(path: Path, problems: list[str] | None = None) -> list[Manifes
         if reason:
             problems.append(f"{label}已跳过：{reason}")
             continue
+        assert isinstance(raw, dict)
+        for name, why in _field_problems(raw):
+            # a bad optional value is dropped, not the entry: the document keeps its id and title
+            problems.append(f"{label}的 {name} 未使用：{why}")
+            raw = {k: v for k, v in raw.items() if k != name}
         entry = ManifestEntry(**raw)
         seen.add(entry.id)
         entries.append(entry)
@@ -84,37 +89,47 @@ def load_manifest(path: Path, problems: list[str] | None = None) -> list[Manifes
 
 
 def _entry_problem(raw: object, seen: set[str]) -> str | None:
-    """Why a manifest entry cannot be used, or None when it is fine."""
+    """Why a manifest entry cannot be used at all, or None when it can."""
     if not isinstance(raw, dict):
-        return "条目格式不对"
+        return "条目格式不对，应写成 [[documents]] 下的 键 = 值"
     unknown = sorted(set(raw) - _FIELDS)
     if unknown:
         return f"有未知字段 {'、'.join(unknown)}（可用字段：{'、'.join(sorted(_FIELDS))}）"
     for name in ("id", "source"):
-        if not raw.get(name):
+        if name not in raw:
             return f"缺少 {name}"
-    for name in _STR_FIELDS:
-        if name in raw and not isinstance(raw[name], str):
-            return f"{name} 必须是文字"
+        if not isinstance(raw[name], str) or not raw[name].strip():
+            return f"{name} 必须是非空的文字"
     if not re.fullmatch(r"[0-9A-Za-z\u4e00-\u9fff._-]{1,80}", raw["id"]):
-        return "id 只能由字母、数字、汉字和 . _ - 组成"
+        return "id 只能由字母、数字、汉字和 . _ - 组成，最长 80 个字符"
     if raw["id"] in seen:
         return f"编号 {raw['id']} 与前面的条目重复"
-    if raw.get("level") and raw["level"] not in LEVELS:
-        return f"level 必须是 {'、'.join(sorted(LEVELS))} 之一"
-    if raw.get("type") and raw["type"] not in DOC_TYPES:
-        return f"type 必须是 {'、'.join(sorted(DOC_TYPES))} 之一"
-    year = raw.get("year")
-    if year is not None and (isinstance(year, bool) or not isinstance(year, int) or not 1949 <= year <= 2100):
-        return "year 必须是四位数字的年份，例如 year = 2021"
-    aliases = raw.get("aliases", [])
-    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-        return '别名 aliases 必须是文字列表，例如 aliases = ["芙蓉中学"]'
-    if any(len(a.strip()) < 2 for a in aliases):
-        return "别名至少要两个字"
+    if "anchor" in raw and (not isinstance(raw["anchor"], str) or not raw["anchor"].strip()):
+        return "anchor 必须是非空的文字"
     if "skip" in raw and not isinstance(raw["skip"], bool):
         return "skip 必须是 true 或 false"
     return None
+
+
+def _field_problems(raw: dict) -> list[tuple[str, str]]:
+    """(field, reason) for each optional value that cannot be used."""
+    found = []
+    for name in ("title", "issuer", "region"):
+        if name in raw and not isinstance(raw[name], str):
+            found.append((name, f"{name} 必须是文字"))
+    if "level" in raw and raw["level"] not in LEVELS:
+        found.append(("level", f"level 必须是 {'、'.join(sorted(LEVELS))} 之一"))
+    if "type" in raw and raw["type"] not in DOC_TYPES:
+        found.append(("type", f"type 必须是 {'、'.join(sorted(DOC_TYPES))} 之一"))
+    year = raw.get("year")
+    if "year" in raw and (isinstance(year, bool) or not isinstance(year, int) or not 1949 <= year <= 2100):
+        found.append(("year", "year 必须是四位数字的年份，例如 year = 2021"))
+    aliases = raw.get("aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        found.append(("aliases", '别名 aliases 必须是文字列表，例如 aliases = ["芙蓉中学"]'))
+    elif any(len(a.strip()) < 2 for a in aliases):
+        found.append(("aliases", "每个别名至少要两个字"))
+    return found
 
 
 def load_corpus(
@@ -152,7 +167,7 @@ def load_corpus(
             rejected.append(SourceRejected(path.name, "清理后几乎没有正文"))
             continue
         documents.extend(_documents_of(path, text, by_source.get(path.name, []), problems))
-    _unique_ids(documents, problems)
+    _unique_ids(documents, {(e.id, e.source) for e in entries}, problems)
     return CorpusLoad(documents, rejected, problems)
 
 
@@ -171,11 +186,12 @@ def corpus_files(corpus_dir: Path, manifest_name: str) -> tuple[list[Path], list
             continue
         try:
             target = entry.resolve(strict=True)
-        except RuntimeError:
+        except RuntimeError:  # Python 3.11 reports a symlink loop this way
             skipped.append(SourceRejected(name, "链接形成了循环，无法读取"))
             continue
-        except OSError:
-            skipped.append(SourceRejected(name, "链接指向的文件不存在"))
+        except OSError as exc:
+            why = "链接形成了循环，无法读取" if exc.errno == errno.ELOOP else "链接指向的文件不存在"
+            skipped.append(SourceRejected(name, why))
             continue
         if entry.is_symlink() and not target.is_relative_to(root):
             skipped.append(SourceRejected(name, "链接指向语料文件夹之外，出于安全考虑不读取"))
@@ -190,25 +206,32 @@ def corpus_files(corpus_dir: Path, manifest_name: str) -> tuple[list[Path], list
     return files, skipped
 
 
-def _unique_ids(documents: list[Document], problems: list[str]) -> None:
-    """Two files must never share an id (notice.txt + notice.docx): the later one would silently replace the first."""
+def _unique_ids(documents: list[Document], fixed: set[tuple[str, str]], problems: list[str]) -> None:
+    """Two files must never share an id (notice.txt + notice.docx): the later one would silently replace the first.
+
+    Ids the manifest gives (`fixed`, as (id, source)) stay; inferred ones get the file type as a suffix.
+    """
     counts: dict[str, int] = {}
     for doc in documents:
         counts[doc.meta.id] = counts.get(doc.meta.id, 0) + 1
     taken = set(counts)
     for n, doc in enumerate(documents):
         meta = doc.meta
-        if counts[meta.id] < 2:
+        if counts[meta.id] < 2 or (meta.id, meta.source) in fixed:
             continue
         suffix = Path(meta.source).suffix.lstrip(".").lower() or "file"
-        new_id = f"{meta.id}-{suffix}"
-        k = 2
+        new_id, k = f"{meta.id}-{suffix}", 2
         while new_id in taken:
-            new_id = f"{meta.id}-{suffix}{k}"
-            k += 1
+            new_id, k = f"{meta.id}-{suffix}{k}", k + 1
         taken.add(new_id)
+        counts[meta.id] -= 1
         problems.append(f"{meta.source} 与另一个文件的编号都是 {meta.id}，这篇改用编号 {new_id}")
-        documents[n] = _make(replace(meta, id=new_id), doc.text)
+        documents[n] = with_id(doc, new_id)
+
+
+def with_id(doc: Document, new_id: str) -> Document:
+    """The same document under another id (its hash changes with it, so the index re-stores it)."""
+    return _make(replace(doc.meta, id=new_id), doc.text)
 
 
 def _documents_of(

@@ -43,7 +43,20 @@ class IndexDamaged(AssistantError):
     """A generation's files are unreadable or inconsistent."""
 
     def __init__(self, what: str):
+        self.what = what
         super().__init__(f"索引文件损坏：{what}。请运行：python -m assistant ingest --rebuild")
+
+
+class IndexChanged(AssistantError):
+    """The generation a reader was using disappeared (another process replaced it); asking again works."""
+
+    def __init__(self, generation: str):
+        self.generation = generation
+        super().__init__("索引刚刚更新过，已切换到最新版本，请再问一次")
+
+
+class IndexBusy(AssistantError):
+    """Another ingest holds the lock, or the index folder cannot be written."""
 
 
 class IndexMissing(AssistantError):

@@ -68,12 +68,16 @@ class Assistant:
 
     # ------------------------------------------------------------------ index
 
-    def ensure_index(self, progress: Callable[[int, int, str], None] | None = None) -> IngestReport | None:
-        """Build the index if there is none (or it is damaged); returns the ingest report when it had to build."""
+    def ensure_index(
+        self, progress: Callable[[int, int, str], None] | None = None, repair: bool = True
+    ) -> IngestReport | None:
+        """Build the index if there is none (or, with `repair`, if it is damaged); the report when it built."""
         try:
             self.engine()
             return None
-        except (IndexMissing, IndexDamaged):
+        except (IndexMissing, IndexDamaged) as exc:
+            if isinstance(exc, IndexDamaged) and not repair:
+                raise
             report = self.store.ingest(progress=progress)
             with self._lock:
                 self._engine = None
@@ -88,24 +92,25 @@ class Assistant:
     ) -> IngestReport:
         """Re-ingest; queries keep using the old generation until the new one is complete."""
         report = self.store.ingest(paths=paths, rebuild=rebuild, progress=progress)
-        fresh = self._build_engine(self.store.open())
-        with self._lock:
-            self._engine = fresh
-            self.store.register_reader(fresh.index.generation)
+        if self._engine is not None:  # a process that answers switches now; a CLI ingest opens nothing
+            fresh = self._build_engine(self.store.open())
+            with self._lock:
+                self._engine = fresh
+                self.store.register_reader(fresh.index.generation)
         return report
 
     def engine(self) -> _Engine:
         """The engine of the current generation; switches when another process has ingested a newer one."""
         engine = self._engine
-        if engine is not None and not self._newer_generation(engine):
+        if engine is not None and not engine.index.gone and not self._newer_generation(engine):
             return engine
         with self._lock:
             engine = self._engine
-            if engine is None or self._newer_generation(engine, force=True):
+            if engine is None or engine.index.gone or self._newer_generation(engine, force=True):
                 try:
                     self._engine = self._build_engine(self.store.open())
                 except AssistantError:
-                    if engine is None:
+                    if engine is None or engine.index.gone:
                         raise
                     # the new generation cannot be opened (yet): keep answering from the one we have
                     log.warning(
