@@ -43,12 +43,16 @@ def _settings():
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from rich.console import Console
     from tqdm import tqdm
 
     from .service import Assistant
 
-    console = Console(stderr=True)
+    paths = [Path(p).resolve() for p in args.paths] if args.paths else None
+    if paths:
+        missing = [str(p) for p in paths if not p.is_file()]
+        if missing:
+            print(f"找不到文件：{safe('、'.join(missing))}", file=sys.stderr)
+            return 2
     assistant = Assistant(_settings())
     bar = tqdm(total=1, unit="字", unit_scale=True, desc="建立索引", file=sys.stderr, disable=args.quiet)
 
@@ -58,20 +62,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         bar.set_postfix_str(doc_id[:24])
         bar.refresh()
 
-    paths = [Path(p).resolve() for p in args.paths] if args.paths else None
-    if paths:
-        missing = [str(p) for p in paths if not p.is_file()]
-        if missing:
-            console.print(f"找不到文件：{'、'.join(missing)}")
-            return 2
     try:
         report = assistant.ingest(paths=paths, rebuild=args.rebuild, progress=progress)
     finally:
         bar.close()
-    for line in report.rejected + report.problems:
-        console.print(safe(line), markup=False, emoji=False, highlight=False)
-    if report.rebuilt:
-        console.print(safe(report.rebuilt), markup=False, emoji=False, highlight=False)
+    # one unwrapped line each, so a log can be searched for a file name
+    for line in report.rejected + report.problems + ([report.rebuilt] if report.rebuilt else []):
+        print(safe(line), file=sys.stderr)
+    if report.orphans_removed:
+        print(f"已清理 {report.orphans_removed} 个残留的向量集合（上次建索引被中断时留下）", file=sys.stderr)
     print(report.summary())
     if paths and len(report.rejected) >= len(paths):
         return 1  # every named file was refused: a script must notice

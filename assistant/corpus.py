@@ -92,9 +92,6 @@ def _entry_problem(raw: object, seen: set[str]) -> str | None:
     """Why a manifest entry cannot be used at all, or None when it can."""
     if not isinstance(raw, dict):
         return "条目格式不对，应写成 [[documents]] 下的 键 = 值"
-    unknown = sorted(set(raw) - _FIELDS)
-    if unknown:
-        return f"有未知字段 {'、'.join(unknown)}（可用字段：{'、'.join(sorted(_FIELDS))}）"
     for name in ("id", "source"):
         if name not in raw:
             return f"缺少 {name}"
@@ -113,7 +110,9 @@ def _entry_problem(raw: object, seen: set[str]) -> str | None:
 
 def _field_problems(raw: dict) -> list[tuple[str, str]]:
     """(field, reason) for each optional value that cannot be used."""
-    found = []
+    found = [
+        (name, f"未知字段（可用字段：{'、'.join(sorted(_FIELDS))}）") for name in sorted(set(raw) - _FIELDS)
+    ]
     for name in ("title", "issuer", "region"):
         if name in raw and not isinstance(raw[name], str):
             found.append((name, f"{name} 必须是文字"))
