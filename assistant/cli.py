@@ -78,15 +78,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
-    from .index import IndexStore
-    from .segment import Segmenter
-
-    settings = _settings()
+    from .generation import IndexReader
 
     class _NoEmbedder:  # listing needs no model; only the recorded metadata
         name = ""
 
-    store = IndexStore(settings, _NoEmbedder(), Segmenter())  # type: ignore[arg-type]
+    store = IndexReader(_settings(), _NoEmbedder())  # type: ignore[arg-type]
     meta = store.read_meta()  # IndexDamaged is an AssistantError: main() prints it
     if meta is None:
         print("还没有建立索引。请先运行：python -m assistant ingest", file=sys.stderr)
@@ -223,7 +220,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=os.environ.get("ASSISTANT_LOG_LEVEL", "WARNING"))
+    level = os.environ.get("ASSISTANT_LOG_LEVEL", "WARNING")
+    logging.basicConfig(level=level)
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(level)  # libraries that lower their own logger's level (bm25s) stay quiet too
     for noisy in ("bm25s", "chromadb", "httpx", "jieba", "pypdf"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)

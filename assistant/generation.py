@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import bm25s
-import chromadb
 import numpy as np
 
-from .embeddings import Embedder
 from .errors import IndexChanged, IndexDamaged, IndexMismatch, IndexMissing
 from .records import Chunk
 from .settings import Settings
-from .storage import make_chroma_client
+
+if TYPE_CHECKING:  # chromadb and bm25s load only when a generation is opened: `sources` stays fast
+    import bm25s
+    import chromadb
+
+    from .embeddings import Embedder
 
 FORMAT_VERSION = 3  # bump when chunking or grade parsing changes what is stored
 META_FIELDS = {"generation", "collection", "documents", "chunk_count", "embedding", "chunker"}
@@ -125,6 +128,8 @@ class IndexReader:
     @property
     def client(self) -> chromadb.ClientAPI:
         if self._client is None:
+            from .storage import make_chroma_client
+
             self._client = make_chroma_client(self.settings)
         return self._client
 
@@ -189,6 +194,8 @@ class IndexReader:
         chunks = self.read_chunks(generation)
         if len(chunks) != meta["chunk_count"]:
             raise IndexDamaged(f"版本 {generation} 的分块数与 meta.json 不符")
+        import bm25s
+
         try:
             bm25 = bm25s.BM25.load(str(self.generation_dir(generation) / "bm25"))
         except Exception as exc:  # bm25s raises OSError / ValueError / JSONDecodeError for damaged files

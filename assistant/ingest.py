@@ -23,7 +23,15 @@ from .errors import CorpusEmpty, IndexBusy, IndexMismatch
 from .generation import DocRecord, IndexReader, IngestReport, chunker_signature
 from .records import Chunk, Document
 from .segment import Segmenter
-from .storage import ReaderLeases, collection_names, drop_collection, fsync_dir, fsync_tree, write_durably
+from .storage import (
+    ReaderLeases,
+    collection_names,
+    drop_collection,
+    fsync_dir,
+    fsync_tree,
+    sqlite_problem,
+    write_durably,
+)
 
 log = logging.getLogger(__name__)
 
@@ -320,11 +328,14 @@ class IndexWriter:
         """An embedded store that cannot even list its collections is removed and started anew."""
         if self.settings.index.chroma_host:
             return
-        try:
-            self.client.list_collections()
-            return
-        except Exception as exc:  # InternalError / sqlite errors for a damaged chroma.sqlite3
-            log.warning("embedded Chroma store unusable (%s); starting a new one", exc)
+        problem = sqlite_problem(self.root / "chroma" / "chroma.sqlite3")
+        if problem is None:
+            try:
+                self.client.list_collections()
+                return
+            except Exception as exc:  # InternalError / sqlite errors for a damaged chroma.sqlite3
+                problem = str(exc)
+        log.info("embedded Chroma store unusable (%s); starting a new one", problem)
         from chromadb.api.client import SharedSystemClient
 
         self.reader._client = None

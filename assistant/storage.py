@@ -6,19 +6,25 @@ import atexit
 import logging
 import os
 import shutil
+import sqlite3
 import tempfile
+from contextlib import closing
 from pathlib import Path
-
-import chromadb
-from chromadb.config import Settings as ChromaSettings
+from typing import TYPE_CHECKING
 
 from .settings import Settings
+
+if TYPE_CHECKING:
+    import chromadb
 
 log = logging.getLogger(__name__)
 
 
 def make_chroma_client(settings: Settings) -> chromadb.ClientAPI:
     """Embedded PersistentClient by default; a Chroma server when ASSISTANT_INDEX_CHROMA_HOST is set."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.index.chroma_host:
         return chromadb.HttpClient(
@@ -82,6 +88,18 @@ def fsync_tree(directory: Path) -> None:
         elif path.is_dir():
             fsync_dir(path)
     fsync_dir(directory)
+
+
+def sqlite_problem(path: Path) -> str | None:
+    """What `PRAGMA quick_check` finds wrong with the store's sqlite file, or None when it is sound."""
+    if not path.exists():
+        return None
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            row = db.execute("PRAGMA quick_check").fetchone()
+    except sqlite3.Error as exc:
+        return str(exc)
+    return None if row and row[0] == "ok" else str(row[0] if row else "empty result")
 
 
 def collection_names(client: chromadb.ClientAPI) -> list[str]:
