@@ -13,8 +13,16 @@ from pathlib import Path
 
 from .errors import AssistantError
 
-# C0/C1 control characters (terminal escape sequences start with ESC): never echoed back to a terminal.
+# Terminal escape sequences (CSI "ESC [ … m", OSC "ESC ] … BEL", two-byte "ESC x") as a whole, then any
+# other C0/C1 control character: nothing from a question or a document is ever echoed to a terminal.
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]|\x9b[0-?]*[ -/]*[@-~]"
+)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _strip_controls(text: str) -> str:
+    return _CONTROL.sub("", _ESCAPES.sub("", text))
 
 
 def clean_arg(value: str) -> str:
@@ -28,12 +36,12 @@ def clean_arg(value: str) -> str:
             continue
     else:
         value = raw.decode("utf-8", "replace")
-    return _CONTROL.sub("", value)
+    return _strip_controls(value)
 
 
 def safe(text: object) -> str:
     """Text fit for a terminal: no control characters, nothing that cannot be encoded."""
-    return _CONTROL.sub("", str(text)).encode("utf-8", "replace").decode("utf-8")
+    return _strip_controls(str(text)).encode("utf-8", "replace").decode("utf-8")
 
 
 def _settings():
