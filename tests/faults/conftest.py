@@ -23,6 +23,15 @@ import pytest
 
 from tests.conftest import CORPUS, ROOT
 
+
+def pytest_collection_modifyitems(items):
+    """Everything here runs real processes over real indexes: slow (`pytest -m "not slow"` skips it)."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.slow)
+
+
 SMALL_FILES = ("000_f513dab035cd72a0.txt", "001_84cda09009ea5ed3.txt")
 SMALL_QUESTION = "芙蓉初级中学每天书面作业总共不超过多少分钟？"
 GRADE3_QUESTION = "三年级每天的书面作业不超过多长时间？"
