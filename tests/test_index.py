@@ -234,3 +234,15 @@ def test_killed_ingest_orphans_are_removed_by_the_next_ingest(tmp_path, models):
     report = store.ingest()
     assert report.orphans_removed == 1 and orphan not in store.collection_names()
     assert not list((home / "indexes" / "generations").glob(".g*"))
+
+
+def test_partial_ingest_of_a_same_named_file_keeps_the_indexed_one(tmp_path, models):
+    home = _home(tmp_path)
+    _store(home, models).ingest()
+    other = home / "corpus" / "extra.html"
+    other.write_text("<h1>月亮小学睡眠管理办法</h1><p>小学生每天睡眠时间应达到10小时。</p>", encoding="utf-8")
+    report = _store(home, models).ingest(paths=[other])
+    assert report.added == ["extra-html"] and "extra" in report.unchanged
+    assert any("改用编号 extra-html" in p for p in report.problems)
+    documents = _store(home, models).read_meta()["documents"]
+    assert {d["id"] for d in documents} == {"extra", "extra-html", "furong-2021-plan"}
