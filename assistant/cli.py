@@ -85,6 +85,20 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+SOURCE_FIELDS = (
+    "id",
+    "title",
+    "issuer",
+    "level",
+    "region",
+    "year",
+    "doc_type",
+    "source",
+    "chunks",
+    "indexed_at",
+)
+
+
 def cmd_sources(args: argparse.Namespace) -> int:
     from .generation import IndexReader
 
@@ -96,24 +110,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
     if meta is None:
         print("还没有建立索引。请先运行：python -m assistant ingest", file=sys.stderr)
         return 1
-    docs = [
-        {
-            k: d[k]
-            for k in (
-                "id",
-                "title",
-                "issuer",
-                "level",
-                "region",
-                "year",
-                "doc_type",
-                "source",
-                "chunks",
-                "indexed_at",
-            )
-        }
-        for d in meta["documents"]
-    ]
+    docs = [{k: d[k] for k in SOURCE_FIELDS} for d in meta["documents"]]
     if args.json:
         print(
             json.dumps(
