@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from evals.crash import check_answers, one_kill
+from evals.crash import add_document, check_answers, one_kill
 
 from .conftest import SMALL_QUESTION
 
@@ -16,10 +16,11 @@ def test_kill_9_during_ingest_keeps_answering_and_leaves_nothing_behind(small_ho
     ok, why, baseline = check_answers(small_home.path, SMALL_QUESTION, None)
     assert ok, why
     rng = random.Random(3)
-    rows = [
-        one_kill(small_home.path, moment, SMALL_QUESTION, baseline["answer"], baseline["documents_listed"])
-        for moment in (rng.uniform(0.5, 4), rng.uniform(4, 9), rng.uniform(9, 16))
-    ]
+    rows = []
+    for n, moment in enumerate((rng.uniform(0.5, 4), rng.uniform(4, 8), rng.uniform(8, 14)), start=1):
+        add_document(small_home.path, n)  # so the killed ingest has a document to embed and a swap to make
+        before = [*baseline["documents_listed"], *(f"crash-{k:03d}" for k in range(1, n))]
+        rows.append(one_kill(small_home.path, moment, SMALL_QUESTION, baseline["answer"], before))
     for row in rows:
         assert row["answered"], row["why"]
         assert row["all_documents"] and row["ingest_exit"] == 0
