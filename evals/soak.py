@@ -104,6 +104,13 @@ class Soak:
                     self.errors.append(f"ingest exit {done.returncode}: {done.stderr[-200:]}")
                 self.switches.append((time.monotonic(), hour))
 
+    def expected_hour(self, started: float, first_hour: int) -> int:
+        expected = first_hour
+        for finished, new_hour in self.switches:
+            if finished + SWITCH_GRACE_S <= started:
+                expected = new_hour
+        return expected
+
     def stale(self, first_hour: int) -> list[tuple[float, int | None]]:
         """Probe answers that name an hour other than the one in the corpus a grace period earlier."""
         out = []
@@ -174,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         "errors": len(soak.errors),
         "ingests": len(soak.switches),
         "probe_answers": len(soak.probes),
+        "probe_answers_after_a_switch": sum(soak.expected_hour(t, 6) != 6 for t, _ in soak.probes),
         "stale_answers": len(stale),
         "p50_ms": round(percentile(latencies, 50)),
         "p95_ms": round(percentile(latencies, 95)),
