@@ -119,6 +119,12 @@ class Assistant:
                     self._checked_at = time.monotonic()
                     return engine
                 self.store.register_reader(self._engine.index.generation)
+                if engine is not None:
+                    log.info(
+                        "switched to index generation %s (was %s)",
+                        self._engine.index.generation,
+                        engine.index.generation,
+                    )
             return self._engine
 
     def _newer_generation(self, engine: _Engine, force: bool = False) -> bool:

@@ -7,7 +7,8 @@ app.py runs as its own process on a free loopback port over a copy of the corpus
 is a gradio_client Client asking through the chat endpoint. Meanwhile this script changes one document
 (the hour a school's after-school service ends) and runs `python -m assistant ingest` as a separate
 process, 5 times. Every answer counts: an error or the apology is an error; an answer to the probe
-question that still names an old hour once the app has had time to see the new generation is stale.
+question is stale when it names the hour of a generation older than the one the app had already switched
+to (its log says when) when the request was sent.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 
 from evals.load import QUESTIONS, answered, free_port, percentile, start_app, wait_ready
@@ -30,7 +32,6 @@ from evals.load import QUESTIONS, answered, free_port, percentile, start_app, wa
 ROOT = Path(__file__).resolve().parent.parent
 PROBE = "阳光小学课后服务几点结束？"
 PROBE_FILE = "soak-sunshine.txt"
-SWITCH_GRACE_S = 2.0  # readers look at CURRENT once a second; a request started this long after is late
 
 
 def probe_text(hour: int) -> str:
@@ -52,8 +53,8 @@ class Soak:
         self.lock = threading.Lock()
         self.latencies: list[float] = []
         self.errors: list[str] = []
-        self.probes: list[tuple[float, int | None]] = []  # (request start, hour in the answer)
-        self.switches: list[tuple[float, int]] = []  # (ingest finished, hour now in the corpus)
+        self.probes: list[tuple[float, float, int | None]] = []  # (request start, end, hour in the answer)
+        self.switches: list[tuple[float, str, int]] = []  # (ingest finished, its generation, hour in it)
 
     def session(self, n: int, count: int) -> None:
         from gradio_client import Client
@@ -67,13 +68,14 @@ class Soak:
             client.close()
 
     def ask(self, client, question: str) -> None:
-        started = time.monotonic()
+        started = time.time()  # wall clock: compared with the app log's timestamps
         try:
             outputs = client.submit(question, [], api_name="/ask").result(timeout=self.timeout)
             error = "" if answered(outputs) else "no answer: " + last_answer(outputs)[:120]
         except Exception as exc:
             outputs, error = None, f"{type(exc).__name__}: {exc}"[:200]
-        elapsed = (time.monotonic() - started) * 1000
+        ended = time.time()
+        elapsed = (ended - started) * 1000
         with self.lock:
             if error:
                 self.errors.append(error)
@@ -81,7 +83,7 @@ class Soak:
             self.latencies.append(elapsed)
             if question == PROBE:
                 hour = re.search(r"下午(\d+)点结束", last_answer(outputs))
-                self.probes.append((started, int(hour.group(1)) if hour else None))
+                self.probes.append((started, ended, int(hour.group(1)) if hour else None))
 
     def ingester(self, times: int, pause: float, stop: threading.Event) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
@@ -99,30 +101,39 @@ class Soak:
                 text=True,
                 timeout=900,
             )
+            generation = (self.home / "indexes" / "CURRENT").read_text().strip()
             with self.lock:
                 if done.returncode != 0:
                     self.errors.append(f"ingest exit {done.returncode}: {done.stderr[-200:]}")
-                self.switches.append((time.monotonic(), hour))
+                self.switches.append((time.time(), generation, hour))
 
-    def expected_hour(self, started: float, first_hour: int) -> int:
-        expected = first_hour
-        for finished, new_hour in self.switches:
-            if finished + SWITCH_GRACE_S <= started:
-                expected = new_hour
-        return expected
+    def stale(self, first: str, app_log: Path) -> tuple[list[tuple], float]:
+        """Probe answers from a generation older than the one the app had switched to when the request
+        started (an answer may come from any generation the app switched to while it was being computed),
+        and the longest time from an ingest's end to the app's switch to it."""
+        hours = {first: 6, **{g: h for _, g, h in self.switches}}
+        switched = app_switches(app_log)  # [(time, generation)] in order
+        stale = []
+        for started, ended, hour in self.probes:
+            before = [g for t, g in switched if t <= started]
+            active = {before[-1] if before else first} | {g for t, g in switched if started < t <= ended}
+            if hour not in {hours.get(g) for g in active}:
+                stale.append((round(started, 2), hour, sorted(active)))
+        finished = {g: t for t, g, _ in self.switches}
+        lags = [t - finished[g] for t, g in switched if g in finished]
+        return stale, max(lags, default=float("nan"))
 
-    def stale(self, first_hour: int) -> list[tuple[float, int | None]]:
-        """Probe answers that name an hour other than the one in the corpus a grace period earlier."""
-        out = []
-        for started, hour in self.probes:
-            expected = first_hour
-            for finished, new_hour in self.switches:
-                if finished + SWITCH_GRACE_S <= started:
-                    expected = new_hour
-            in_flight = any(abs(started - finished) < SWITCH_GRACE_S for finished, _ in self.switches)
-            if hour != expected and not in_flight:
-                out.append((started, hour))
-        return out
+
+def app_switches(app_log: Path) -> list[tuple[float, str]]:
+    """(time, generation) of each "switched to index generation" line of app.py's log."""
+    out = []
+    pattern = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) .*switched to index generation (g\d+)")
+    for line in app_log.read_text(encoding="utf-8", errors="replace").splitlines():
+        match = pattern.match(line)
+        if match:
+            stamp = datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
+            out.append((stamp, match.group(2)))
+    return out
 
 
 def prepare(home: Path | None) -> Path:
@@ -150,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--request-timeout", type=float, default=120)
     args = parser.parse_args(argv)
     home = prepare(args.home)
+    first = (home / "indexes" / "CURRENT").read_text().strip()
     os.environ["ASSISTANT_HOME"] = str(home)  # start_app passes the environment on to app.py
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
@@ -173,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         process.terminate()
         process.wait(timeout=60)
     latencies = sorted(soak.latencies)
-    stale = soak.stale(6)
+    stale, lag = soak.stale(first, home / "app.log")
     summary = {
         "questions": args.questions,
         "sessions": args.sessions,
@@ -181,8 +193,11 @@ def main(argv: list[str] | None = None) -> int:
         "errors": len(soak.errors),
         "ingests": len(soak.switches),
         "probe_answers": len(soak.probes),
-        "probe_answers_after_a_switch": sum(soak.expected_hour(t, 6) != 6 for t, _ in soak.probes),
+        "probe_answers_naming_a_new_hour": sum(h not in (None, 6) for _, _, h in soak.probes),
+        "app_switches": len(app_switches(home / "app.log")),
+        "longest_switch_lag_s": round(lag, 2),
         "stale_answers": len(stale),
+        "stale_examples": stale[:3],
         "p50_ms": round(percentile(latencies, 50)),
         "p95_ms": round(percentile(latencies, 95)),
         "max_ms": round(latencies[-1]) if latencies else None,
