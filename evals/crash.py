@@ -104,10 +104,10 @@ def check_answers(home: Path, question: str, expected: str | None) -> tuple[bool
     return True, "", payload
 
 
-def add_document(home: Path, n: int) -> None:
-    """One more (small, real-looking) document, so the next ingest has work to do."""
+def add_document(home: Path, n: int, run: int = 0) -> None:
+    """One more (small, real-looking) document, so the next ingest has work to do (new in every run)."""
     (home / "corpus" / f"crash-{n:03d}.txt").write_text(
-        f"第{n}号临时通知\n各校于第{n}周组织一次家长开放日，具体时间另行通知。", encoding="utf-8"
+        f"第{n}号临时通知（第{run}批）\n各校于第{n}周组织一次家长开放日，具体时间另行通知。", encoding="utf-8"
     )
 
 
@@ -176,7 +176,7 @@ def run(
     built = cli(home, "ingest", "--quiet")
     if built.returncode != 0:
         raise SystemExit(f"first ingest failed: {built.stderr}")
-    add_document(home, 0)
+    add_document(home, 0, seed)
     timed = time.monotonic()
     cli(home, "ingest", "--quiet", *(["--rebuild"] if rebuild else []))
     duration = time.monotonic() - timed
@@ -188,7 +188,7 @@ def run(
     for n in range(kills):
         # what the index held before this kill: the start plus the documents the earlier repairs added
         documents = [*baseline["documents_listed"], *(f"crash-{k:03d}" for k in range(1, n + 1))]
-        add_document(home, n + 1)
+        add_document(home, n + 1, seed)
         moment = rng.uniform(0.3, duration * 0.9)  # an ingest that finished first proves less
         row = one_kill(home, moment, question, baseline["answer"], documents, rebuild)
         rows.append(row)
