@@ -178,8 +178,11 @@ def run(
         raise SystemExit(f"first ingest failed: {built.stderr}")
     add_document(home, 0, seed)
     timed = time.monotonic()
-    cli(home, "ingest", "--quiet", *(["--rebuild"] if rebuild else []))
+    measured = cli(home, "ingest", "--quiet", *(["--rebuild"] if rebuild else []))
     duration = time.monotonic() - timed
+    if measured.returncode != 0:
+        raise SystemExit(f"the timed ingest failed: {measured.stderr}")
+    print(f"one ingest takes {duration:.1f} s: {measured.stdout.strip()}", flush=True)
     ok, why, baseline = check_answers(home, question, None)
     if not ok:
         raise SystemExit(f"the undamaged index does not answer: {why}")
