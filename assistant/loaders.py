@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import stat
 from pathlib import Path
 
 from charset_normalizer import from_bytes
@@ -18,14 +20,9 @@ def read_source(path: Path, max_mb: float = 20.0) -> str:
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
         raise SourceRejected(name, f"不支持的文件类型 {suffix or '（无扩展名）'}，支持 txt、html、docx、pdf")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SourceRejected(name, f"无法读取文件（{exc.strerror or exc}）") from exc
+    data = _read_bounded(path, int(max_mb * 1024 * 1024), f"文件超过 {max_mb:g} MB")
     if not data.strip():
         raise SourceRejected(name, "文件是空的")
-    if len(data) > max_mb * 1024 * 1024:
-        raise SourceRejected(name, f"文件超过 {max_mb:g} MB")
     if suffix == ".docx":
         text = _docx_text(name, data)
     elif suffix == ".pdf":
@@ -38,6 +35,26 @@ def read_source(path: Path, max_mb: float = 20.0) -> str:
     if not text.strip():
         raise SourceRejected(name, "没有可提取的文字（可能是扫描件或空文档）")
     return text
+
+
+def _read_bounded(path: Path, limit: int, too_big: str) -> bytes:
+    """The file's bytes, checking the size before reading: a 2 GB file is refused without loading it."""
+    name = path.name
+    try:
+        info = os.stat(
+            path
+        )  # before open(): opening a FIFO would block, reading a huge file would fill memory
+        if not stat.S_ISREG(info.st_mode):
+            raise SourceRejected(name, "不是普通文件")
+        if info.st_size > limit:
+            raise SourceRejected(name, too_big)
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)  # the file may grow while we read it
+    except OSError as exc:
+        raise SourceRejected(name, f"无法读取文件（{exc.strerror or exc}）") from exc
+    if len(data) > limit:
+        raise SourceRejected(name, too_big)
+    return data
 
 
 def _decode(name: str, data: bytes) -> str:

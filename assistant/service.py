@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -13,7 +14,7 @@ from .answering import ExtractiveAnswerer, SentenceReader
 from .answering.outcome import OutcomeDecider
 from .answering.scorer import Candidate, ScorerModel
 from .embeddings import Embedder, QueryCache, build_embedder
-from .errors import AssistantError, IndexMissing
+from .errors import AssistantError, IndexDamaged, IndexMissing
 from .index import DocRecord, IndexStore, IngestReport, LoadedIndex
 from .lexicon import lexicon
 from .query import Catalog, Query, QueryParser, QuestionProblem
@@ -22,6 +23,8 @@ from .retrieval import HybridRetriever, rerank
 from .segment import Segmenter
 from .sentence_vectors import SentenceVectors
 from .settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
 
 # The teachers' lookup topics and the words that put a passage under each (from the lexicon).
 TOPICS: dict[str, list[str]] = {topic: list(words) for topic, words in lexicon().topics.items()}
@@ -59,7 +62,8 @@ class Assistant:
         self.segmenter = segmenter or Segmenter()
         self.store = store or IndexStore(self.settings, self.embedder, self.segmenter)
         self._engine: _Engine | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._checked_at = 0.0
         self.llm = None
         if self.settings.answer.llm_enabled:
             from .answering.llm import LLMAnswerer
@@ -68,14 +72,19 @@ class Assistant:
 
     # ------------------------------------------------------------------ index
 
-    def ensure_index(self, progress: Callable[[int, int, str], None] | None = None) -> IngestReport | None:
-        """Build the index if there is none; returns the ingest report when it had to build."""
+    def ensure_index(
+        self, progress: Callable[[int, int, str], None] | None = None, repair: bool = True
+    ) -> IngestReport | None:
+        """Build the index if there is none (or, with `repair`, if it is damaged); the report when it built."""
         try:
             self.engine()
             return None
-        except IndexMissing:
+        except (IndexMissing, IndexDamaged) as exc:
+            if isinstance(exc, IndexDamaged) and not repair:
+                raise
             report = self.store.ingest(progress=progress)
-            self._engine = None
+            with self._lock:
+                self._engine = None
             self.engine()
             return report
 
@@ -87,19 +96,51 @@ class Assistant:
     ) -> IngestReport:
         """Re-ingest; queries keep using the old generation until the new one is complete."""
         report = self.store.ingest(paths=paths, rebuild=rebuild, progress=progress)
-        fresh = self._build_engine(self.store.open())
-        with self._lock:
-            self._engine = fresh
+        if self._engine is not None:  # a process that answers switches now; a CLI ingest opens nothing
+            fresh = self._build_engine(self.store.open())
+            with self._lock:
+                self._engine = fresh
+                self.store.register_reader(fresh.index.generation)
         return report
 
     def engine(self) -> _Engine:
+        """The engine of the current generation; switches when another process has ingested a newer one."""
         engine = self._engine
-        if engine is None:
-            with self._lock:
-                if self._engine is None:
+        if engine is not None and not engine.index.gone and not self._newer_generation(engine):
+            return engine
+        with self._lock:
+            engine = self._engine
+            if engine is None or engine.index.gone or self._newer_generation(engine, force=True):
+                try:
                     self._engine = self._build_engine(self.store.open())
-                engine = self._engine
-        return engine
+                except AssistantError:
+                    if engine is None or engine.index.gone:
+                        raise
+                    # the new generation cannot be opened (yet): keep answering from the one we have
+                    log.warning(
+                        "could not switch to the new index generation; keeping %s", engine.index.generation
+                    )
+                    self._checked_at = time.monotonic()
+                    return engine
+                self.store.register_reader(self._engine.index.generation)
+                if engine is not None:
+                    log.info(
+                        "switched to index generation %s (was %s)",
+                        self._engine.index.generation,
+                        engine.index.generation,
+                    )
+            return self._engine
+
+    def _newer_generation(self, engine: _Engine, force: bool = False) -> bool:
+        """Whether CURRENT names another generation; read at most once a second (a stat and a tiny read)."""
+        now = time.monotonic()
+        if not force and now - self._checked_at < 1.0:
+            return False
+        self._checked_at = now
+        try:
+            return self.store.current_generation() not in (None, engine.index.generation)
+        except AssistantError:
+            return False
 
     def _build_engine(self, index: LoadedIndex) -> _Engine:
         catalog = Catalog(
@@ -250,7 +291,10 @@ class Assistant:
         return self.engine().index.by_id.get(chunk_id)
 
     def status(self) -> dict:
-        meta = self.store.read_meta()
+        try:
+            meta = self.store.read_meta()
+        except IndexDamaged as exc:
+            return {"indexed": False, "documents": 0, "chunks": 0, "error": str(exc)}
         if meta is None:
             return {"indexed": False, "documents": 0, "chunks": 0}
         return {

@@ -45,3 +45,13 @@ def test_ask_explain_and_followup(assistant, session_home):
     assert done.returncode == 0, done.stderr
     assert "按上文理解为：五年级" in done.stdout
     assert "关键词" in done.stdout and "向量" in done.stdout and "融合" in done.stdout
+
+
+def test_arguments_are_decoded_and_stripped_of_escape_codes():
+    from assistant.cli import clean_arg, safe
+
+    gbk = "三年级作业".encode("gbk").decode("utf-8", "surrogateescape")  # how argv holds non-UTF-8 bytes
+    assert clean_arg(gbk) == "三年级作业"
+    assert clean_arg("\x1b[31m三年级\x1b]0;title\x07作业\x1b[2J") == "三年级作业"
+    assert clean_arg("\x1b[0m").strip() == ""
+    assert safe("标题\udcff\x1b[1m") == "标题?"

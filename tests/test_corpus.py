@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.corpus import infer_meta, load_corpus, split_by_anchors
-from assistant.errors import ManifestError
+from assistant.corpus import infer_meta, load_corpus, load_manifest, split_by_anchors
+from assistant.errors import CorpusMissing, ManifestError
 from tests.conftest import CORPUS
 
 
@@ -55,3 +55,56 @@ def test_a_missing_anchor_is_a_clear_error():
 def test_infer_meta_finds_county_issuer():
     meta = infer_meta(Path("a.txt"), "龙陵县教育体育局关于2022年双减工作的通知\n正文")
     assert meta.level == "county" and meta.year == 2022 and meta.doc_type == "notice"
+
+
+def _manifest(tmp_path: Path, entries: str) -> Path:
+    (tmp_path / "manifest.toml").write_text(entries, encoding="utf-8")
+    return tmp_path / "manifest.toml"
+
+
+def test_a_bad_value_drops_the_value_not_the_entry(tmp_path: Path):
+    problems: list[str] = []
+    entries = load_manifest(
+        _manifest(
+            tmp_path,
+            '[[documents]]\nid = "a"\nsource = "a.txt"\naliases = "作业"\nyear = "二〇二一年"\nlevel = "x"\ncolour = 1\n',
+        ),
+        problems,
+    )
+    assert [(e.id, e.aliases, e.year, e.level) for e in entries] == [("a", [], None, None)]
+    text = "\n".join(problems)
+    for name in ("aliases", "year", "level", "colour"):
+        assert f"{name} 未使用" in text
+
+
+def test_entries_without_id_or_with_a_duplicate_id_are_skipped_with_a_reason(tmp_path: Path):
+    problems: list[str] = []
+    entries = load_manifest(
+        _manifest(
+            tmp_path,
+            '[[documents]]\nsource = "a.txt"\n[[documents]]\nid = "b"\nsource = "b.txt"\n'
+            '[[documents]]\nid = "b"\nsource = "c.txt"\n[[documents]]\nid = "d"\nsource = 3\n',
+        ),
+        problems,
+    )
+    assert [e.id for e in entries] == ["b"]
+    assert "缺少 id" in problems[0] and "重复" in problems[1] and "source 必须是非空的文字" in problems[2]
+
+
+def test_same_stem_files_get_distinct_ids_and_manifest_ids_stay(tmp_path: Path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "notice.txt").write_text("星光小学课后服务通知\n课后服务每天下午五点半结束。", "utf-8")
+    (corpus / "notice.html").write_text("<h1>星光小学作业通知</h1><p>作业每周公示一次。</p>", "utf-8")
+    (corpus / "plan.txt").write_text("月亮小学工作方案\n学生每天锻炼一小时。", "utf-8")
+    (corpus / "plan.md").write_text("月亮小学睡眠方案\n学生每天睡眠十小时。", "utf-8")
+    _manifest(corpus, '[[documents]]\nid = "plan"\nsource = "plan.txt"\n')
+    loaded = load_corpus(corpus)
+    ids = {d.meta.source: d.id for d in loaded.documents}
+    assert len(set(ids.values())) == 4 and ids["plan.txt"] == "plan"
+    assert sum("改用编号" in p for p in loaded.problems) == 2
+
+
+def test_missing_corpus_folder_is_a_clear_error(tmp_path: Path):
+    with pytest.raises(CorpusMissing, match="找不到语料文件夹"):
+        load_corpus(tmp_path / "nowhere")

