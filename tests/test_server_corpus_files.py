@@ -78,14 +78,14 @@ def test_manifest_edits_keep_every_other_entry_verbatim(tmp_path):
     set_metadata(
         manifest, "jilin-four-combinations", "002_b89974fea58f4403.txt", {"title": '新"标题"\\', "year": 2022}
     )
-    set_metadata(manifest, "new-doc", "new.txt", {"region": "江西省", "aliases": ["甲", "乙"]})
+    set_metadata(manifest, "new-doc", "new.txt", {"region": "江西省", "aliases": ["甲校", "乙校"]})
     after = {e.id: e for e in load_manifest(manifest)}
     assert (
         after["jilin-four-combinations"].title == '新"标题"\\'
         and after["jilin-four-combinations"].year == 2022
     )
     assert after["jilin-four-combinations"].anchor == "一是宣教结合推动“双减”"
-    assert after["new-doc"].aliases == ["甲", "乙"] and after["new-doc"].source == "new.txt"
+    assert after["new-doc"].aliases == ["甲校", "乙校"] and after["new-doc"].source == "new.txt"
     assert len(after) == len(before) + 1
     text = manifest.read_text(encoding="utf-8")
     assert text.startswith(original.split("[[documents]]", 1)[0]), "the header comments stay"

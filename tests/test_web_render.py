@@ -345,7 +345,7 @@ def test_document_viewer_escapes_document_text_and_metadata(hostile):
 def test_the_three_outcomes_look_different(outcome, abstained, label):
     answer = Answer(question="q", text="<b>回答</b>", abstained=abstained, outcome=outcome, confidence=0.42)
     out = render.render_answer(answer)
-    assert f"outcome-{outcome}" in out and label in out
+    assert f'data-outcome="{outcome}"' in out and label in out
     assert "把握 42%" in out
     assert "<b>回答</b>" not in out  # the text stays escaped
     others = {"answer", "related", "none"} - {outcome}

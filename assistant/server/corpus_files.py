@@ -146,11 +146,14 @@ def update_manifest(path: Path, edit) -> None:
     new_text = "".join(out)
     temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     temp.write_text(new_text, encoding="utf-8")
+    problems: list[str] = []
     try:
-        load_manifest(temp)
+        load_manifest(temp, problems)
     except ManifestError as exc:
+        problems.append(str(exc))
+    if problems:  # the loader would skip or drop something: refuse the edit instead
         temp.unlink(missing_ok=True)
-        raise ApiError(400, "bad_metadata", f"元数据有误：{exc}") from exc
+        raise ApiError(400, "bad_metadata", f"元数据有误：{'；'.join(problems)}")
     os.replace(temp, path)
 
 

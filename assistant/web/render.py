@@ -163,7 +163,7 @@ def render_answer(answer: Answer, shown: int | None = None) -> str:
     """The assistant's message: notices, answer text (the first `shown` characters while streaming), sources."""
     streaming = shown is not None and shown < len(answer.text)
     outcome = answer.outcome or ("none" if answer.abstained else "answer")
-    parts = [f'<div class="answer outcome-{esc(outcome)}">']
+    parts = [f'<div class="answer" data-outcome="{esc(outcome)}">']
     badge = OUTCOME_BADGES.get(outcome, "")
     if badge:
         confidence = "" if answer.confidence is None else f"（把握 {round(100 * answer.confidence)}%）"
