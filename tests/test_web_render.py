@@ -340,7 +340,11 @@ def test_document_viewer_escapes_document_text_and_metadata(hostile):
 
 @pytest.mark.parametrize(
     ("outcome", "abstained", "label"),
-    [("answer", False, "资料中的规定"), ("related", False, "没有找到直接答复"), ("none", True, "没有找到相关规定")],
+    [
+        ("answer", False, "资料中的规定"),
+        ("related", False, "没有找到直接答复"),
+        ("none", True, "没有找到相关规定"),
+    ],
 )
 def test_the_three_outcomes_look_different(outcome, abstained, label):
     answer = Answer(question="q", text="<b>回答</b>", abstained=abstained, outcome=outcome, confidence=0.42)
