@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint eval report bench browser
+.PHONY: setup run test lint eval report bench browser train
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -35,7 +35,15 @@ eval: setup
 	$(BIN)/python -m evals.run --mode all --output evals/out/run.json
 	$(BIN)/python -m evals.run --dataset evals/heldout.jsonl --output evals/out/heldout.json
 	$(BIN)/python -m evals.run --dataset evals/final_check.jsonl --output evals/out/final_check.json
-	$(BIN)/python -m evals.report evals/out/run.*.json --other evals/out/heldout.json evals/out/final_check.json
+	$(BIN)/python -m evals.run --dataset evals/parents/train.jsonl --output evals/out/parents_train.json
+	$(BIN)/python -m evals.run --dataset evals/parents/dev.jsonl --output evals/out/parents_dev.json
+	$(BIN)/python -m evals.newdocs --output evals/out/newdocs.json
+	$(BIN)/python -m evals.report evals/out/run.*.json --other evals/out/heldout.json evals/out/final_check.json \
+		evals/out/parents_train.json evals/out/parents_dev.json evals/out/newdocs.json
+
+# Refit the learned sentence scorer and answerability model on the parents' train part
+train: setup
+	$(BIN)/python -m evals.train
 
 bench: setup
 	$(BIN)/python -m evals.bench
