@@ -51,7 +51,10 @@ def main(argv: list[str] | None = None) -> int:
         report = assistant.ingest()
         print(report.summary(), file=sys.stderr)
         run = evaluate(assistant, load_dataset(args.questions), assistant.settings.retrieval.mode)
-        run["metrics"]["dataset"] = str(args.questions)
+        questions = args.questions.resolve()
+        run["metrics"]["dataset"] = str(
+            questions.relative_to(ROOT) if questions.is_relative_to(ROOT) else questions
+        )
         run["metrics"]["documents"] = {
             d.id: {"title": d.title, "issuer": d.issuer, "region": d.region, "level": d.level}
             for d in assistant.documents()
