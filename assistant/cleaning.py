@@ -5,13 +5,18 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from .lexicon import lexicon
+
 # Site chrome of document-sharing and government sites; each pattern removes only the matched span.
 _BOILERPLATE = [
-    re.compile(r"《[^》\n]{0,120}》由会员分享[,，]?可在线阅读[^\n]*?请在[^\n]{0,30}?上搜索[。.]?"),
-    re.compile(r"由会员分享[,，]?可在线阅读[^\n]*?(?:上搜索[。.]?|$)"),
-    re.compile(r"^\s*更新日期[:：][^\n]*$", re.M),
-    re.compile(r"^\s*(?:发布时间|发布日期|来源|浏览次数|点击数|游览|浏览)[:：][^\n]{0,80}$", re.M),
-    re.compile(r"^\s*(?:上一篇|下一篇|返回顶部|打印本页|关闭窗口|【打印】|【关闭】)[^\n]{0,80}$", re.M),
+    lexicon().pattern(name)
+    for name in (
+        "boilerplate_share_title",
+        "boilerplate_share",
+        "boilerplate_updated",
+        "boilerplate_meta_line",
+        "boilerplate_nav_line",
+    )
 ]
 _ARTEFACTS = [
     re.compile(r"\[bookmark:[^\]]*\]"),

@@ -8,14 +8,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from ..lexicon import lexicon
 from ..records import LEVEL_NAMES, Answer, Chunk, Citation, Hit
 from .jobs import JobState
 
 if TYPE_CHECKING:
     from ..index import DocRecord
 
-# TODO(lexicon): take the grade names from assistant/lexicon.py once it exists (issue 9, item 1).
-GRADE_NAMES = ["一", "二", "三", "四", "五", "六", "七", "八", "九"]
+GRADE_NAMES = list(lexicon().words("grade_names"))
 # Longer questions are shortened in the chat bubble so a huge paste does not push the answer off screen.
 SHOWN_QUESTION_CHARS = 300
 # Shown instead of the rebuild controls when no admin token is configured (and to a refused API call).
