@@ -27,9 +27,6 @@ def infer_meta(path: Path, text: str) -> DocumentMeta:
     issuer = _first_issuer(title, text[:600], tail)
     place_match = lex.pattern("place_in_title").search(title)
     region = lex.pattern("title_lead_words").sub("", place_match.group(1)) if place_match else ""
-    if not region and issuer:
-        place_match = lex.pattern("place_in_title").search(issuer)
-        region = lex.pattern("title_lead_words").sub("", place_match.group(1)) if place_match else ""
     year_match = _YEAR.search(text[:600]) or _YEAR.search(tail)
     slug = re.sub(r"[^0-9A-Za-z\u4e00-\u9fff]+", "-", path.stem).strip("-").lower() or "doc"
     aliases = tuple(dict.fromkeys(a for a in (issuer, _school_of(title), region) if a and len(a) >= 2))
