@@ -214,13 +214,17 @@ class Assistant:
                 abstained=True,
                 latency_ms=(time.perf_counter() - started) * 1000,
             )
-        hits = self._ranked(engine, query, mode)
+        answer = self._answer(engine, query, self._ranked(engine, query, mode), mode)
+        answer.latency_ms = (time.perf_counter() - started) * 1000
+        return answer
+
+    def _answer(self, engine: _Engine, query: Query, hits: list[Hit], mode: str | None) -> Answer:
+        """The extractive answer, its outcome (answer / related / none), then the optional LLM's wording."""
         answer = engine.answerer.answer(query, hits)
         if (mode or self.settings.retrieval.mode) == "hybrid_qu":
             answer = engine.decider.decide(query, hits, answer)
         if self.llm is not None and not answer.abstained:
             answer = self.llm.rewrite(query, hits, answer)
-        answer.latency_ms = (time.perf_counter() - started) * 1000
         return answer
 
     def candidates(self, question: str, history: list[str] | None = None) -> list[Candidate]:
@@ -323,11 +327,8 @@ class Assistant:
         pool = engine.retriever.search(query, mode, k=len(engine.index.chunks))
         hits = [h for h in pool if h.chunk.doc_id in doc_ids]
         if mode == "hybrid_qu":
-            hits = engine.answerer.rerank(query, hits)
-        hits = hits[: self.settings.retrieval.top_k]
-        answer = engine.answerer.answer(query, hits)
-        if self.llm is not None and not answer.abstained:
-            answer = self.llm.rewrite(query, hits, answer)
+            hits = rerank(query, hits, engine.reader)
+        answer = self._answer(engine, query, hits[: self.settings.retrieval.top_k], mode)
         answer.latency_ms = (time.perf_counter() - started) * 1000
         return answer
 

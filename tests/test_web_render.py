@@ -353,4 +353,5 @@ def test_the_three_outcomes_look_different(outcome, abstained, label):
     assert "把握 42%" in out
     assert "<b>回答</b>" not in out  # the text stays escaped
     others = {"answer", "related", "none"} - {outcome}
-    assert not any(f'outcome-badge {o}"' in out for o in others)
+    assert not any(f'outcome-badge outcome-{o}"' in out for o in others)
+    assert out.count('class="answer"') == 1 and 'outcome-badge answer' not in out, "only the message is .answer"

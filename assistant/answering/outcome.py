@@ -21,7 +21,7 @@ from .draft import Draft
 from .extractive import ExtractiveAnswerer
 from .scorer import QUESTION_FEATURES, Candidate, ScorerModel, features, question_row
 from .scoring import score_sentences
-from .sentences import Sentence
+from .sentences import Sentence, content_terms
 
 CANDIDATE_DEPTH = 6  # retrieved chunks whose sentences are candidates
 SENTENCE_SEARCH_CHUNKS = 3  # chunks of the closest sentences, added when retrieval ranked them lower
@@ -87,12 +87,16 @@ class OutcomeDecider:
         row = question_row(
             np.array([c.probability for c in candidates]), np.array([c.features for c in candidates])
         )
-        if row[QUESTION_FEATURES.index("chunk_coverage")] == 0.0:
-            return answer  # not one of the question's words is in the top chunks: nothing there is related
-        answerable = self.scorer.answerable(row)
-        outcome = self.scorer.outcome(confidence, answerable)
+        # A related rule shares a word with the question (place names aside): 明天北京天气怎么样 shares only
+        # 北京 with a Beijing report, and nothing at all is there when no question word is in the top chunks.
+        related = [c for c in candidates if self.shares_a_word(query, c)]
+        if row[QUESTION_FEATURES.index("chunk_coverage")] == 0.0 or not related:
+            return answer
+        confidence = self.scorer.confidence(related[0].probability)
+        outcome = self.scorer.outcome(confidence, self.scorer.answerable(row))
         if outcome == "none":
             return answer
+        candidates = related
         chosen = [candidates[0].sentence]
         if outcome == "related":
             best = candidates[0]
@@ -112,6 +116,16 @@ class OutcomeDecider:
         )
         quoted.outcome, quoted.confidence = outcome, confidence
         return quoted
+
+    def shares_a_word(self, query: Query, candidate: Candidate) -> bool:
+        """The sentence holds one of the question's words (as a jieba word, place names aside)."""
+        reader = self.answerer.reader
+        terms = reader.without(content_terms(query), query.place_names + query.places)
+        words = {t for t in terms if len(t) >= 2} or set(terms)
+        sentence = candidate.sentence
+        _, units = reader.units(sentence.hit.chunk)
+        tokens = next((tok for start, _end, _text, tok in units if start == sentence.start), frozenset())
+        return bool(words & tokens)
 
     def draft(self, sentences: list[Sentence], related: bool) -> Draft:
         """Each sentence quoted and cited (a short one with the sentence after it)."""

@@ -167,7 +167,7 @@ def render_answer(answer: Answer, shown: int | None = None) -> str:
     badge = OUTCOME_BADGES.get(outcome, "")
     if badge:
         confidence = "" if answer.confidence is None else f"（把握 {round(100 * answer.confidence)}%）"
-        parts.append(f'<div class="outcome-badge {esc(outcome)}">{badge}{confidence}</div>')
+        parts.append(f'<div class="outcome-badge outcome-{esc(outcome)}">{badge}{confidence}</div>')
     if answer.conflicts:
         values = "；".join(esc(v) for v in conflict_values(answer.conflicts))
         parts.append(
