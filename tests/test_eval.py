@@ -11,7 +11,7 @@ def test_eval_subset_floors(assistant):
     items = load_dataset(DATASET)
     subset = items[::3]  # every third question: all kinds, a third of the time
     metrics = evaluate(assistant, subset, "hybrid_qu")["metrics"]
-    # The system scores 0.97 / 0.92 / 0.60 on this subset; the floors leave room for noise, not regressions.
+    # The system scores 0.97 / 0.92 / 0.70 on this subset; the floors leave room for noise, not regressions.
     # Abstention recall fell from 1.00 when the learned outcome model arrived: an unanswerable question whose
     # topic the documents treat now gets the labelled "most related rule" (counted as answered) — the
     # trade-off the model was fitted for on the parents' bank (evals/TRAINING.md).
@@ -33,10 +33,10 @@ def test_eval_floors_on_parents_words(assistant):
     """The dev part of the parents'-words bank (the test part is never run by tests: it stays frozen)."""
     items = load_dataset(DATASET.with_name("parents") / "dev.jsonl")
     metrics = evaluate(assistant, items, "hybrid_qu")["metrics"]
-    # The system scores answer 0.46, 7 of 69 answerable told "none", abstention recall 0.50 (was 0.19 / 42 /
+    # The system scores answer 0.43, 10 of 69 answerable told "none", abstention recall 0.61 (was 0.19 / 42 /
     # 0.78 before the learned scorer).
     assert metrics["answer_accuracy"] >= 0.4
-    assert metrics["wrongly_abstained"] <= 10
+    assert metrics["wrongly_abstained"] <= 12
     assert metrics["abstention_recall"] >= 0.4
 
 

@@ -354,4 +354,6 @@ def test_the_three_outcomes_look_different(outcome, abstained, label):
     assert "<b>回答</b>" not in out  # the text stays escaped
     others = {"answer", "related", "none"} - {outcome}
     assert not any(f'outcome-badge outcome-{o}"' in out for o in others)
-    assert out.count('class="answer"') == 1 and 'outcome-badge answer' not in out, "only the message is .answer"
+    assert out.count('class="answer"') == 1 and "outcome-badge answer" not in out, (
+        "only the message is .answer"
+    )
