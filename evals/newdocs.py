@@ -4,7 +4,8 @@ python -m evals.newdocs [--output evals/out/newdocs.json]
 
 Copies corpus/ and evals/newdocs/docs/ into a temporary home, ingests it the way a school would (files dropped
 into the corpus folder), and runs evals/newdocs/questions.jsonl through the same Assistant.ask() path as every
-other eval. The four documents (a primary school's homework rules, a district's after-school notice as a saved
+other eval. `--docs evals/newdocs2/docs --questions evals/newdocs2/questions.jsonl` runs the second, frozen set
+(three documents, 45 questions, written after session 3 and run once). The four documents (a primary school's homework rules, a district's after-school notice as a saved
 HTML page, a town's tutoring report in GB18030, a middle school's exam rules) and their 48 questions were written
 by a helper that never saw the code.
 """
@@ -40,13 +41,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--output", type=Path, default=Path("evals/out/newdocs.json"))
     parser.add_argument("--questions", type=Path, default=QUESTIONS)
+    parser.add_argument(
+        "--docs", type=Path, default=DOCS, help="folder of the new documents (evals/newdocs2/docs: frozen)"
+    )
     args = parser.parse_args(argv)
 
     from assistant import Assistant, Settings
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="newdocs-") as tmp:
-        home = build_home(Path(tmp))
+        home = build_home(Path(tmp), args.docs)
         assistant = Assistant(Settings(home=home))
         report = assistant.ingest()
         print(report.summary(), file=sys.stderr)
@@ -58,13 +62,13 @@ def main(argv: list[str] | None = None) -> int:
         run["metrics"]["documents"] = {
             d.id: {"title": d.title, "issuer": d.issuer, "region": d.region, "level": d.level}
             for d in assistant.documents()
-            if d.source in {p.name for p in DOCS.iterdir()}
+            if d.source in {p.name for p in args.docs.iterdir()}
         }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(run, ensure_ascii=False, indent=1), encoding="utf-8")
     m = run["metrics"]
     print(
-        f"newdocs  hit@1 {m['hit@1']}  hit@5 {m['hit@5']}  answer {m['answer_accuracy']}  "
+        f"{args.questions.parent.name}  hit@1 {m['hit@1']}  hit@5 {m['hit@5']}  answer {m['answer_accuracy']}  "
         f"citation {m['citation_accuracy']}  abst P/R {m['abstention_precision']}/{m['abstention_recall']}  "
         f"wrongly abstained {m['wrongly_abstained']}  answered unanswerable {m['answered_unanswerable']}  → {args.output}"
     )
