@@ -40,6 +40,7 @@ class SentenceVectors:
     def build_search(self, units: list[tuple[str, str]]) -> None:
         """Index (chunk id, sentence) pairs for sentence-level dense search over the whole corpus."""
         self._owners = [chunk_id for chunk_id, _ in units]
+        self._owner_rows: np.ndarray | None = None
         self._matrix = np.asarray([self._vectors[self.key(text)] for _, text in units], dtype=np.float32)
 
     def top_chunks(self, query_vector: np.ndarray, n: int) -> list[str]:
@@ -53,6 +54,16 @@ class SentenceVectors:
                 out.append(self._owners[i])
                 if len(out) >= n:
                     break
+        return out
+
+    def chunk_maxima(self, query_vector: np.ndarray, chunks: int, rows: dict[str, int]) -> np.ndarray:
+        """Per chunk (by its row in the index), the similarity of its closest sentence; -1 for none."""
+        out = np.full(chunks, -1.0, dtype=np.float32)
+        if getattr(self, "_matrix", None) is None or not len(self._matrix):
+            return out
+        if self._owner_rows is None:
+            self._owner_rows = np.array([rows[c] for c in self._owners], dtype=np.int64)
+        np.maximum.at(out, self._owner_rows, self._matrix @ query_vector)
         return out
 
     def save(self) -> None:

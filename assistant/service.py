@@ -18,6 +18,7 @@ from .errors import AssistantError, IndexDamaged, IndexMissing
 from .index import DocRecord, IndexStore, IngestReport, LoadedIndex
 from .lexicon import lexicon
 from .query import Catalog, Query, QueryParser, QuestionProblem
+from .ranking import ChunkRanker, RankerModel
 from .records import Answer, Chunk, Hit
 from .retrieval import HybridRetriever, rerank
 from .segment import Segmenter
@@ -40,6 +41,7 @@ class _Engine:
     reader: SentenceReader
     answerer: ExtractiveAnswerer
     decider: OutcomeDecider
+    ranker: ChunkRanker
 
 
 class Assistant:
@@ -53,12 +55,15 @@ class Assistant:
         segmenter: Segmenter | None = None,
         store: IndexStore | None = None,
         scorer: ScorerModel | None | str = "default",
+        ranker: RankerModel | None | str = "default",
     ):
         self.settings = get_settings(settings)
         # Retrieval and the outcome model embed the same question: embed it once.
         self.embedder = QueryCache(embedder or build_embedder(self.settings.embedding))
         # "default": the model fitted by `python -m evals.train`; None: features only (what training uses)
         self.scorer = ScorerModel.load() if scorer == "default" else scorer
+        # …and the chunk ranker fitted beside it; None keeps the hand-set fusion and re-ranking order
+        self.ranker = RankerModel.load() if ranker == "default" else ranker
         self.segmenter = segmenter or Segmenter()
         self.store = store or IndexStore(self.settings, self.embedder, self.segmenter)
         self._engine: _Engine | None = None
@@ -176,7 +181,8 @@ class Assistant:
                 pass
         vectors.build_search(units)
         decider = OutcomeDecider(index, self.embedder, vectors, answerer, self.scorer)
-        return _Engine(index, retriever, parser, reader, answerer, decider)
+        ranker = ChunkRanker(index, retriever, reader, self.embedder, vectors, self.ranker)
+        return _Engine(index, retriever, parser, reader, answerer, decider, ranker)
 
     def _vector_cache(self) -> Path:
         """Sentence vectors live beside the generations, shared by all of them (keyed by text)."""
@@ -193,13 +199,21 @@ class Assistant:
         return self._ranked(self.engine(), self.understand(question, history, mode), mode)
 
     def _ranked(self, engine: _Engine, query: Query, mode: str | None) -> list[Hit]:
-        """Hybrid candidates; with question understanding, re-ranked by their best answering sentence."""
+        """Hybrid candidates; with question understanding, in the learned ranker's order (or, without a
+        fitted ranker, re-ranked by their best answering sentence)."""
         mode = mode or self.settings.retrieval.mode
         k = self.settings.retrieval.top_k
         if mode != "hybrid_qu":
             return engine.retriever.search(query, mode, k=k)
-        hits = engine.retriever.search(query, mode, k=2 * k)
-        return rerank(query, hits, engine.reader)[:k]
+        if engine.ranker.model is not None:
+            return engine.ranker.rank(query, k)
+        return self.hand_ranked(query, engine)
+
+    def hand_ranked(self, query: Query, engine: _Engine | None = None) -> list[Hit]:
+        """The hand-set order: fused retrieval re-ranked by each chunk's best sentence (the ranker's baseline)."""
+        engine = engine or self.engine()
+        k = self.settings.retrieval.top_k
+        return rerank(query, engine.retriever.search(query, "hybrid_qu", k=2 * k), engine.reader)[:k]
 
     def ask(self, question: str, history: list[str] | None = None, mode: str | None = None) -> Answer:
         """Answer one question (with earlier user turns for follow-ups). Never raises for bad input."""

@@ -8,7 +8,8 @@ predictions:
 - related_at: the confidence with the lowest sum of the two error rates (answerable questions told "none",
   unanswerable ones shown a quote), each over its own class;
 - answer_at: the lowest confidence from which the best candidate is right at least ANSWER_PRECISION of the time.
-Writes assistant/data/scorer.json and evals/TRAINING.md.
+Fits the chunk ranker first (evals/train_ranker.py). Writes assistant/data/ranker.json, scorer.json and
+evals/TRAINING.md.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .run import load_dataset, norm
+from .train_ranker import fit_ranker
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN = ROOT / "evals" / "parents" / "train.jsonl"
@@ -131,12 +133,19 @@ def balanced_threshold(score: np.ndarray, positive: np.ndarray) -> float:
     return float(grid[int(np.argmin(costs))]) if len(grid) else 0.5
 
 
+def _relative(path: Path) -> str:
+    return str(path.relative_to(ROOT) if path.is_absolute() and path.is_relative_to(ROOT) else path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--dataset", type=Path, default=TRAIN)
     parser.add_argument("--output", type=Path, default=None, help="default: assistant/data/scorer.json")
+    parser.add_argument(
+        "--ranker-output", type=Path, default=None, help="default: assistant/data/ranker.json"
+    )
     parser.add_argument("--report", type=Path, default=REPORT)
     args = parser.parse_args(argv)
 
@@ -146,11 +155,18 @@ def main(argv: list[str] | None = None) -> int:
 
     from assistant import Assistant, Settings
     from assistant.answering.scorer import FEATURES, MODEL_PATH, ScorerModel, question_row
+    from assistant.ranking import MODEL_PATH as RANKER_PATH
 
     started = time.perf_counter()
-    assistant = Assistant(Settings(), scorer=None)  # features only: no model may score its own training data
+    # features only: no model may score its own training data
+    assistant = Assistant(Settings(), scorer=None, ranker=None)
     assistant.ensure_index()
     items = load_dataset(args.dataset)
+    # The chunk ranker first: the scorer's candidates are the sentences of the ranker's top chunks.
+    ranker, ranker_lines = fit_ranker(assistant, items, fit, predict)
+    ranker.trained_on["dataset"] = _relative(args.dataset)
+    ranker.save(args.ranker_output or RANKER_PATH)
+    assistant.ranker = assistant.engine().ranker.model = ranker
     x, y, groups, questions = collect(assistant, items)
     n = len(questions)
     answerable = np.array([q["answerable"] for q in questions])
@@ -196,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         q_intercept=float(q_model.intercept_[0]),
         none_below=none_below,
         trained_on={
-            "dataset": str(args.dataset.relative_to(ROOT) if args.dataset.is_absolute() else args.dataset),
+            "dataset": _relative(args.dataset),
             "questions": n,
             "candidates": int(len(y)),
         },
@@ -242,8 +258,9 @@ def main(argv: list[str] | None = None) -> int:
         f"| {name} | {w:+.3f} |"
         for name, w in sorted(zip(FEATURES, scorer.coef, strict=True), key=lambda t: -abs(t[1]))
     ]
+    lines += ["", *ranker_lines]
     args.report.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print("\n".join(lines[4:16]))
+    print("\n".join(lines[4:16] + ranker_lines[:9]))
     print(
         f"→ {args.output or MODEL_PATH}, {args.report} ({time.perf_counter() - started:.0f} s)",
         file=sys.stderr,

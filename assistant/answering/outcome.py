@@ -25,7 +25,7 @@ from .sentences import Sentence, content_terms
 
 CANDIDATE_DEPTH = 6  # retrieved chunks whose sentences are candidates
 SENTENCE_SEARCH_CHUNKS = 3  # chunks of the closest sentences, added when retrieval ranked them lower
-RUNNER_UP = 0.8  # a second quote (another chunk) when its probability is this close to the best's
+RUNNER_UP = 0.8  # a second quote when its probability is this close to the best's
 SHORT = 30  # a shorter sentence is quoted with the one after it
 RELATED_LEAD = "资料中没有找到直接回答这个问题的规定。最相关的规定是："
 
@@ -100,12 +100,12 @@ class OutcomeDecider:
         chosen = [candidates[0].sentence]
         if outcome == "related":
             best = candidates[0]
+            quoted_texts = {s.text for s in self.run_of(best.sentence)}
             runner = next(
                 (
                     c
                     for c in candidates[1:4]
-                    if c.sentence.hit.chunk.id != best.sentence.hit.chunk.id
-                    and c.probability >= RUNNER_UP * best.probability
+                    if c.sentence.text not in quoted_texts and c.probability >= RUNNER_UP * best.probability
                 ),
                 None,
             )
@@ -127,13 +127,17 @@ class OutcomeDecider:
         tokens = next((tok for start, _end, _text, tok in units if start == sentence.start), frozenset())
         return bool(words & tokens)
 
+    def run_of(self, sentence: Sentence) -> list[Sentence]:
+        """What quoting a sentence shows: a short one with the sentence after it."""
+        if len(sentence.text) < SHORT:
+            return [sentence, *self.answerer.passages.items_after(sentence)[:1]]
+        return [sentence]
+
     def draft(self, sentences: list[Sentence], related: bool) -> Draft:
         """Each sentence quoted and cited (a short one with the sentence after it)."""
         citations, lines = [], []
         for number, sentence in enumerate(sentences, start=1):
-            run = [sentence]
-            if len(sentence.text) < SHORT:
-                run.extend(self.answerer.passages.items_after(sentence)[:1])
+            run = self.run_of(sentence)
             citation = self.answerer.cite(number, run)
             citations.append(citation)
             lines.append(f"《{sentence.hit.chunk.title}》：「{citation.quote}」[{number}]")
