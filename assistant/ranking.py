@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .answering.scoring import rerank_value
 from .answering.sentences import SentenceReader
 from .embeddings import Embedder
 from .index import LoadedIndex
@@ -41,7 +40,7 @@ CHUNK_FEATURES = (
     "sentence_gap",  # that minus the best over the whole corpus
     "sentence_rr",  # 1 / rank of the chunk by its closest sentence
     "coverage",  # IDF share of the question's words in the chunk
-    "best_sentence",  # the answerer's view of the chunk's best sentence (coverage, asked value, grade)
+    "sentence_coverage",  # IDF share of the question's content words in the chunk's best-covered sentence
     "named_doc",  # the question names a place/school and the chunk is from its document
     "other_doc",  # it names one and the chunk is from another document
     "grade_fit",  # the question names grades and the chunk covers them
@@ -116,9 +115,6 @@ class ChunkRanker:
         if not hits:
             return np.zeros((0, len(CHUNK_FEATURES)), dtype=np.float32)
         by_sentence = {int(row): n for n, row in enumerate(np.argsort(-closest), start=1)}
-        best: dict[str, float] = {}
-        for s in self.reader.read(query, hits, depth=len(hits), dedupe=False):
-            best[s.hit.chunk.id] = max(best.get(s.hit.chunk.id, 0.0), rerank_value(s.features))
         tokens = list(dict.fromkeys(query.tokens))
         top_bm25 = max((h.bm25_score or 0.0 for h in hits), default=0.0) or 1e-9
         top_dense = max((h.dense_score or 0.0 for h in hits), default=0.0)
@@ -142,7 +138,7 @@ class ChunkRanker:
                     float(closest[row]) - top_sentence,
                     1.0 / by_sentence[row],
                     self.retriever.coverage(tokens, set(chunk.tokens)),
-                    best.get(chunk.id, 0.0),
+                    self.sentence_coverage(query, chunk),
                     float(named and chunk.doc_id in query.doc_ids),
                     float(named and chunk.doc_id not in query.doc_ids),
                     float(fits),
@@ -151,6 +147,13 @@ class ChunkRanker:
                 ]
             )
         return np.asarray(rows, dtype=np.float32)
+
+    def sentence_coverage(self, query: Query, chunk) -> float:
+        """A rule is stated in one sentence: the question's words spread over a whole chunk say less. (The
+        sentences' tokens are cached per chunk; this is cheap enough for the whole pool.)"""
+        terms = self.reader.terms_for(query, chunk.doc_id)
+        _, units = self.reader.units(chunk)
+        return max((self.retriever.coverage(terms, tokens) for *_, tokens in units), default=0.0)
 
     def rank(self, query: Query, k: int) -> list[Hit]:
         """The top k chunks by the model's probability (its score on each hit)."""
