@@ -24,6 +24,7 @@ import numpy as np
 
 from .run import load_dataset, norm
 from .train_ranker import fit_ranker
+from .train_trust import fit_trust
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN = ROOT / "evals" / "parents" / "train.jsonl"
@@ -61,12 +62,19 @@ def collect(assistant, items: list[dict]) -> tuple[np.ndarray, np.ndarray, np.nd
             rows.append(candidate.features)
             labels.append(label)
             groups.append(n)
+        try:
+            doc_ids = assistant.understand(item["question"], item.get("history") or None).doc_ids
+        except Exception:  # a question the parser refuses has no candidates either
+            doc_ids = set()
         questions.append(
             {
                 "id": item["id"],
                 "answerable": bool(item.get("answerable", True)),
                 "candidates": len(candidates),
                 "positives": positives,
+                "texts": [c.sentence.text for c in candidates],
+                # decide() only looks at a named school's or place's own sentences
+                "keep": [not doc_ids or c.sentence.hit.chunk.doc_id in doc_ids for c in candidates],
             }
         )
     width = len(rows[0]) if rows else 0
@@ -194,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     none_below = balanced_threshold(q_oof, answerable)
     q_mean, q_scale, q_model = fit(qx, answerable)
 
+    trust_fields, trust_lines = fit_trust(assistant, items, questions, oof, groups)
+
     mean, scale, model = fit(x, y)
     knots = np.unique(np.concatenate([isotonic.X_thresholds_, [0.0, 1.0]]))
     scorer = ScorerModel(
@@ -211,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         q_coef=[float(v) for v in q_model.coef_[0]],
         q_intercept=float(q_model.intercept_[0]),
         none_below=none_below,
+        **trust_fields,
         trained_on={
             "dataset": _relative(args.dataset),
             "questions": n,
@@ -258,9 +269,9 @@ def main(argv: list[str] | None = None) -> int:
         f"| {name} | {w:+.3f} |"
         for name, w in sorted(zip(FEATURES, scorer.coef, strict=True), key=lambda t: -abs(t[1]))
     ]
-    lines += ["", *ranker_lines]
+    lines += ["", *trust_lines, *ranker_lines]
     args.report.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print("\n".join(lines[4:16] + ranker_lines[:9]))
+    print("\n".join(lines[4:16] + trust_lines[:11] + ranker_lines[:9]))
     print(
         f"→ {args.output or MODEL_PATH}, {args.report} ({time.perf_counter() - started:.0f} s)",
         file=sys.stderr,

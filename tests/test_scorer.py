@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from assistant.answering.scorer import FEATURES, MODEL_PATH, ScorerModel
+from assistant.answering.scorer import FEATURES, MODEL_PATH, TRUST_FEATURES, ScorerModel, trust_row
 from assistant.sentence_vectors import SentenceVectors
 from evals.train import holds_evidence, thresholds
 
@@ -118,3 +118,46 @@ def test_thresholds_balance_the_two_kinds_of_mistake():
     related_at, answer_at = thresholds(confidence, correct, answerable)
     assert 0.2 < related_at <= 0.6  # every answerable one quoted, no unanswerable one
     assert answer_at >= related_at
+
+
+def test_trust_row_finds_where_the_model_ranks_the_cited_sentence():
+    texts = [
+        "一、二年级不布置家庭书面作业。",
+        "三至六年级书面作业平均完成时间不超过60分钟。",
+        "初中不超过90分钟。",
+    ]
+    probabilities = np.array([0.9, 0.6, 0.2])
+    cited = trust_row(["三至六年级书面作业平均完成时间不超过60分钟"], texts, probabilities, 0.4)
+    assert dict(zip(TRUST_FEATURES, cited, strict=True)) == pytest.approx(
+        {"cited_p": 0.6, "cited_rr": 0.5, "cited_gap": 0.3, "evidence": 0.4, "citations": 1.0}
+    )
+    missing = trust_row(["课后服务结束时间不早于下班时间"], texts, probabilities, 0.3)
+    assert missing[0] == 0.0 and missing[1] == 0.0 and missing[2] == pytest.approx(0.9)
+
+
+def test_trust_follows_its_weights_and_is_one_without_a_model():
+    assert _model().trust(np.zeros(len(TRUST_FEATURES))) == 1.0
+    n = len(TRUST_FEATURES)
+    model = _model(t_mean=[0.0] * n, t_scale=[1.0] * n, t_coef=[4.0] + [0.0] * (n - 1), t_intercept=-2.0)
+    low, high = np.zeros(n), np.zeros(n)
+    high[0] = 1.0
+    assert model.trust(low) < 0.5 < model.trust(high)
+
+
+def test_an_untrusted_extractive_answer_is_hedged_not_stated(assistant):
+    question = "北票市对不亲自批改作业的老师怎么处理？"
+    stated = assistant.ask(question)
+    assert stated.outcome == "answer" and stated.citations
+    saved = assistant.scorer.trust_below
+    try:
+        assistant.scorer.trust_below = 1.01  # no answer is trusted: every stated answer becomes a hedge
+        hedged = assistant.ask(question)
+    finally:
+        assistant.scorer.trust_below = saved
+    assert hedged.outcome == "related" and not hedged.abstained
+    assert hedged.text.startswith("资料中没有找到直接回答这个问题的规定。最相关的规定是")
+    # the rule the strategies cited is still quoted (with the learned model's best sentence if different)
+    assert any(
+        c.quote[:15] in h.quote or h.quote[:15] in c.quote for c in stated.citations for h in hedged.citations
+    )
+    assert assistant.ask(question).outcome == "answer"  # the shipped threshold states it again

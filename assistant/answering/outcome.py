@@ -19,7 +19,15 @@ from ..sentence_vectors import SentenceVectors
 from .cues import wants_value
 from .draft import Draft
 from .extractive import ExtractiveAnswerer
-from .scorer import QUESTION_FEATURES, Candidate, ScorerModel, features, question_row
+from .scorer import (
+    QUESTION_FEATURES,
+    Candidate,
+    ScorerModel,
+    features,
+    question_row,
+    same_sentence,
+    trust_row,
+)
 from .scoring import score_sentences
 from .sentences import Sentence, content_terms
 
@@ -27,6 +35,7 @@ CANDIDATE_DEPTH = 6  # retrieved chunks whose sentences are candidates
 SENTENCE_SEARCH_CHUNKS = 3  # chunks of the closest sentences, added when retrieval ranked them lower
 RUNNER_UP = 0.8  # a second quote when its probability is this close to the best's
 SHORT = 30  # a shorter sentence is quoted with the one after it
+MAX_HEDGED_CITATIONS = 2  # a list answer (more items) is not hedged: it is not one sentence's claim
 RELATED_LEAD = "资料中没有找到直接回答这个问题的规定。最相关的规定是："
 
 
@@ -79,6 +88,17 @@ class OutcomeDecider:
         confidence = self.scorer.confidence(candidates[0].probability) if candidates else 0.0
         answer.confidence = confidence
         if not answer.abstained:
+            if candidates and len(answer.citations) <= MAX_HEDGED_CITATIONS:
+                trust = self.scorer.trust(
+                    trust_row(
+                        [c.quote for c in answer.citations],
+                        [c.sentence.text for c in candidates],
+                        np.array([c.probability for c in candidates]),
+                        answer.evidence_score,
+                    )
+                )
+                if trust < self.scorer.trust_below:
+                    return self.hedge(query, hits, answer, candidates)
             answer.outcome = "answer"
             return answer
         answer.outcome = "none"
@@ -116,6 +136,20 @@ class OutcomeDecider:
         )
         quoted.outcome, quoted.confidence = outcome, confidence
         return quoted
+
+    def hedge(self, query: Query, hits: list[Hit], answer: Answer, candidates: list[Candidate]) -> Answer:
+        """An extractive answer that is more likely wrong than right is not stated as the answer: its sentence
+        and the learned model's best one are quoted as the most relevant rules."""
+        quotes = [c.quote for c in answer.citations]
+        chosen = [c.sentence for c in candidates if any(same_sentence(q, c.sentence.text) for q in quotes)][
+            :1
+        ]
+        best = candidates[0].sentence
+        if not chosen or chosen[0].text != best.text:
+            chosen.append(best)
+        hedged = self.answerer.build(query, hits, self.draft(chosen, related=True), answer.evidence_score)
+        hedged.outcome, hedged.confidence = "related", answer.confidence
+        return hedged
 
     def shares_a_word(self, query: Query, candidate: Candidate) -> bool:
         """The sentence holds one of the question's words (as a jieba word, place names aside)."""

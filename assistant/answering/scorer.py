@@ -146,6 +146,27 @@ def question_row(probabilities: np.ndarray, rows: np.ndarray) -> np.ndarray:
     )
 
 
+# Features of an extractive answer for "is it right": where the learned model ranks the sentence it cites.
+TRUST_FEATURES = ("cited_p", "cited_rr", "cited_gap", "evidence", "citations")
+
+
+def same_sentence(quote: str, text: str) -> bool:
+    """A citation quotes (a window of) the candidate sentence."""
+    quote, text = quote.strip(), text.strip()
+    return bool(quote and text) and (quote in text or text in quote or quote[:15] in text)
+
+
+def trust_row(quotes: list[str], texts: list[str], probabilities: np.ndarray, evidence: float) -> np.ndarray:
+    """TRUST_FEATURES of an extractive answer citing `quotes`, against candidates `texts` sorted by
+    `probabilities` (best first)."""
+    top = float(probabilities[0]) if len(probabilities) else 0.0
+    cited = next((i for i, t in enumerate(texts) if any(same_sentence(q, t) for q in quotes)), None)
+    if cited is None:
+        return np.array([0.0, 0.0, top, evidence, float(len(quotes))])
+    p = float(probabilities[cited])
+    return np.array([p, 1.0 / (1.0 + cited), top - p, evidence, float(len(quotes))])
+
+
 @dataclass
 class ScorerModel:
     """Standardised logistic regression + isotonic calibration of the best candidate's probability."""
@@ -165,6 +186,12 @@ class ScorerModel:
     q_coef: list[float] = field(default_factory=list)
     q_intercept: float = 0.0
     none_below: float = 0.0  # answerability under which the outcome is none
+    # the trust model: P(an extractive answer is right) from TRUST_FEATURES; below trust_below it is hedged
+    t_mean: list[float] = field(default_factory=list)
+    t_scale: list[float] = field(default_factory=list)
+    t_coef: list[float] = field(default_factory=list)
+    t_intercept: float = 0.0
+    trust_below: float = 0.0
     trained_on: dict = field(default_factory=dict)
 
     @classmethod
@@ -199,6 +226,13 @@ class ScorerModel:
             return 1.0
         z = (question_features - np.asarray(self.q_mean)) / np.asarray(self.q_scale)
         return float(1.0 / (1.0 + np.exp(-(z @ np.asarray(self.q_coef) + self.q_intercept))))
+
+    def trust(self, row: np.ndarray) -> float:
+        """P(the extractive answer is right); 1.0 where no trust model was fitted."""
+        if not self.t_coef:
+            return 1.0
+        z = (row - np.asarray(self.t_mean)) / np.asarray(self.t_scale)
+        return float(1.0 / (1.0 + np.exp(-(z @ np.asarray(self.t_coef) + self.t_intercept))))
 
     def outcome(self, confidence: float, answerable: float = 1.0) -> str:
         if answerable < self.none_below or confidence < self.related_at:

@@ -1,0 +1,99 @@
+"""Fit the trust model: is an extractive answer right? Called by `python -m evals.train`.
+
+The extractive strategies answer with a value or a rule when their hand-set evidence score clears a bar; on
+parents' own words about half of those answers are wrong (evals/TRAINING.md). For every train question the
+strategies answer, the features say where the learned sentence model ranks the cited sentence (out-of-fold
+probabilities), and the label is the eval's own judgement of the answer. A plain logistic regression (no class
+weights, so 0.5 means "as likely right as wrong") is cross-validated; below trust_below the answer is hedged
+as the most relevant rule instead of stated.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .run import score_one
+
+FOLDS = 5
+TRUST_BELOW = 0.5  # state an answer only when it is more likely right than wrong
+
+
+def collect(assistant, items: list[dict], questions: list[dict], oof: np.ndarray, groups: np.ndarray):
+    """Trust rows and labels of the train questions the extractive strategies answer."""
+    from assistant.answering.outcome import MAX_HEDGED_CITATIONS
+    from assistant.answering.scorer import trust_row
+
+    rows, labels = [], []
+    for n, item in enumerate(items):
+        answer = assistant.ask(item["question"], item.get("history") or None)  # no scorer: extractive only
+        if answer.abstained or len(answer.citations) > MAX_HEDGED_CITATIONS:
+            continue
+        keep = np.asarray(questions[n]["keep"], dtype=bool)
+        probabilities = oof[groups == n][keep]
+        if not len(probabilities):
+            continue
+        order = np.argsort(-probabilities, kind="stable")
+        texts = [questions[n]["texts"][i] for i in np.flatnonzero(keep)[order]]
+        quotes = [c.quote for c in answer.citations]
+        rows.append(trust_row(quotes, texts, probabilities[order], answer.evidence_score))
+        right = item.get("answerable", True) and bool(score_one(item, answer.to_json()).get("answer_ok"))
+        labels.append(right)
+    return np.asarray(rows, dtype=np.float64), np.asarray(labels, dtype=bool)
+
+
+def fit_trust(assistant, items, questions, oof, groups):
+    """(fields for ScorerModel, report lines)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.preprocessing import StandardScaler
+
+    from assistant.answering.scorer import TRUST_FEATURES
+
+    x, y = collect(assistant, items, questions, oof, groups)
+    if len(y) < 2 * FOLDS or y.all() or not y.any():
+        return {}, ["## Trust model", "", f"Not fitted: {len(y)} extractive answers.", ""]
+
+    def fit(xs, ys):
+        scaler = StandardScaler().fit(xs)
+        scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
+        model = LogisticRegression(C=1.0, max_iter=2000).fit((xs - scaler.mean_) / scale, ys)
+        return scaler.mean_, scale, model
+
+    oof_trust = np.zeros(len(y))
+    for train_idx, test_idx in StratifiedKFold(FOLDS, shuffle=True, random_state=0).split(x, y):
+        mean, scale, model = fit(x[train_idx], y[train_idx])
+        oof_trust[test_idx] = model.predict_proba((x[test_idx] - mean) / scale)[:, 1]
+    mean, scale, model = fit(x, y)
+    hedged = oof_trust < TRUST_BELOW
+    fields = {
+        "t_mean": [float(v) for v in mean],
+        "t_scale": [float(v) for v in scale],
+        "t_coef": [float(v) for v in model.coef_[0]],
+        "t_intercept": float(model.intercept_[0]),
+        "trust_below": TRUST_BELOW,
+    }
+    lines = [
+        "## Trust model (is an extractive answer right?)",
+        "",
+        f"{len(y)} train questions answered by the extractive strategies (≤ 2 citations); "
+        f"{int(y.sum())} right ({y.mean():.2f}).",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        f"| AUC ({FOLDS}-fold, out-of-fold) | {roc_auc_score(y, oof_trust):.3f} |",
+        f"| hedged at trust < {TRUST_BELOW} (out-of-fold) | {int(hedged.sum())} of {len(y)} |",
+        f"| …of which wrong | {int((hedged & ~y).sum())} |",
+        f"| stated, of which wrong | {int((~hedged & ~y).sum())} of {int((~hedged).sum())} |",
+        "",
+        "| feature | weight |",
+        "|---|---|",
+        *(
+            f"| {name} | {w:+.3f} |"
+            for name, w in sorted(
+                zip(TRUST_FEATURES, fields["t_coef"], strict=True), key=lambda t: -abs(t[1])
+            )
+        ),
+        "",
+    ]
+    return fields, lines
