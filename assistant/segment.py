@@ -18,6 +18,7 @@ USER_DICT = Path(__file__).parent / "data" / "userdict.txt"
 LEX = lexicon()
 # Words that carry no topic; dropping them keeps BM25 scores about content.
 STOPWORDS = frozenset(LEX.words("stopwords"))
+NOT_PLACES = frozenset(LEX.words("not_places"))
 _PUNCT = re.compile(r"^[\W_]+$")
 _CN_GRADE = LEX.pattern("cn_grade_digit")
 _CN_DIGIT = {name: str(n) for n, name in enumerate(LEX.words("grade_names"), start=1)}
@@ -50,7 +51,7 @@ class Segmenter:
 
     def place_names(self, text: str) -> list[str]:
         """Place names (jieba's 'ns' tag) mentioned in `text`."""
-        return [w for w, flag in self._pos.cut(text) if flag == "ns" and len(w) >= 2]
+        return [w for w, flag in self._pos.cut(text) if flag == "ns" and len(w) >= 2 and w not in NOT_PLACES]
 
     def words(self, text: str) -> list[str]:
         """Plain segmentation (no canonicalisation), e.g. for highlighting."""
