@@ -30,10 +30,12 @@ def test_eval_floors_on_the_second_question_set(assistant):
 
 
 def test_eval_floors_on_parents_words(assistant):
-    """The dev part of the parents'-words bank (the test part is never run by tests: it stays frozen)."""
+    """The dev part of the parents'-words bank (the test parts are never run by tests: they stay frozen).
+    Since session 4 the learned models are also fitted on this part, so this is a regression floor, not a
+    measure of generalisation (that is evals/parents/test2.jsonl, run once)."""
     items = load_dataset(DATASET.with_name("parents") / "dev.jsonl")
     metrics = evaluate(assistant, items, "hybrid_qu")["metrics"]
-    # The system scores answer 0.43, 10 of 69 answerable told "none", abstention recall 0.61 (was 0.19 / 42 /
+    # The system scores answer 0.45, 11 of 69 answerable told "none", abstention recall 0.67 (was 0.19 / 42 /
     # 0.78 before the learned scorer).
     assert metrics["answer_accuracy"] >= 0.4
     assert metrics["wrongly_abstained"] <= 12

@@ -21,7 +21,7 @@ def _model(coef: list[float]) -> RankerModel:
 def test_shipped_ranker_matches_the_features():
     model = RankerModel.load(MODEL_PATH)
     assert model is not None, "assistant/data/ranker.json is missing or stale: run python -m evals.train"
-    assert model.trained_on["dataset"].endswith("parents/train.jsonl")
+    assert "parents/train.jsonl" in model.trained_on["dataset"]
     assert len(model.coef) == len(CHUNK_FEATURES)
 
 

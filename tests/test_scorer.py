@@ -32,7 +32,7 @@ def _model(**overrides) -> ScorerModel:
 def test_shipped_model_matches_the_features():
     model = ScorerModel.load(MODEL_PATH)
     assert model is not None, "assistant/data/scorer.json is missing or stale: run python -m evals.train"
-    assert model.trained_on["dataset"].endswith("parents/train.jsonl")
+    assert "parents/train.jsonl" in model.trained_on["dataset"]
     assert 0.0 <= model.related_at <= model.answer_at <= 1.0
     # calibration is a monotone map onto [0, 1]
     assert all(a <= b for a, b in zip(model.calibration_y, model.calibration_y[1:], strict=False))
