@@ -25,7 +25,8 @@ def infer_meta(path: Path, text: str) -> DocumentMeta:
     title = infer_title(text)
     tail = text[-400:]
     issuer = _first_issuer(title, text[:600], tail)
-    place_match = lex.pattern("place_in_title").search(title)
+    place = lex.pattern("place_in_title")
+    place_match = place.search(title) or place.search(issuer)  # 关于规范金河区… names it inside: the issuer
     region = lex.pattern("title_lead_words").sub("", place_match.group(1)) if place_match else ""
     year_match = _YEAR.search(text[:600]) or _YEAR.search(tail)
     slug = re.sub(r"[^0-9A-Za-z\u4e00-\u9fff]+", "-", path.stem).strip("-").lower() or "doc"
@@ -49,13 +50,14 @@ def infer_title(text: str) -> str:
     lex = lexicon()
     chrome, kind = lex.pattern("page_chrome"), lex.pattern("doc_kind")
     lines = [line.strip() for line in text.strip().split("\n") if line.strip()][:HEAD_LINES]
-    plain = [line for line in lines if not chrome.search(line) and len(line) >= 4]
-    for n, line in enumerate(plain):
+    # (position, line): a title broken over two lines is joined only when they were next to each other
+    plain = [(i, line) for i, line in enumerate(lines) if not chrome.search(line) and len(line) >= 4]
+    for n, (at, line) in enumerate(plain):
         if len(line) > MAX_TITLE or _SENTENCE_END.search(line):
             continue
         if kind.search(line):
             return _trim(lex.pattern("title_site_suffix").sub("", line) or line)
-        following = plain[n + 1] if n + 1 < len(plain) else ""
+        following = plain[n + 1][1] if n + 1 < len(plain) and plain[n + 1][0] == at + 1 else ""
         joined = line + following
         if (
             following
@@ -64,7 +66,7 @@ def infer_title(text: str) -> str:
             and not _SENTENCE_END.search(following)
         ):
             return _trim(joined)
-    first = plain[0] if plain else (lines[0] if lines else "")
+    first = plain[0][1] if plain else (lines[0] if lines else "")
     return _trim(first)
 
 

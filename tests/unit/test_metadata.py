@@ -1,0 +1,39 @@
+"""Metadata of a document with no manifest entry, read from its own text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from assistant.metadata import infer_meta, infer_title
+
+SCRAPED = """青禾区人民政府网 欢迎您！ 今天是：2022年9月6日 星期二
+当前位置：首页 >> 政务公开 >> 通知公告
+关于进一步规范青禾区校外培训机构管理的通知
+日期：2022-09-05  作者：区“双减”工作专班办公室  点击数：[4412]
+各街道办事处，各校外培训机构：
+一、线下培训结束时间不得晚于20:00。
+"""
+
+
+def test_page_chrome_is_never_part_of_the_title():
+    # The welcome line is chrome, and the breadcrumb between it and the title keeps them from being joined.
+    assert infer_title(SCRAPED) == "关于进一步规范青禾区校外培训机构管理的通知"
+
+
+def test_a_title_broken_over_two_adjacent_lines_is_joined():
+    assert (
+        infer_title("星河路小学\n作业管理细则（修订）\n第一条 为减轻学生负担……")
+        == "星河路小学作业管理细则（修订）"
+    )
+
+
+def test_lines_apart_are_not_joined():
+    text = "星河路小学\n当前位置：首页 > 通知\n作业管理细则（修订）\n第一条 为减轻学生负担……"
+    assert infer_title(text) == "作业管理细则（修订）"
+
+
+def test_issuer_and_place_come_from_the_title():
+    meta = infer_meta(Path("notice.txt"), SCRAPED)
+    assert meta.title == "关于进一步规范青禾区校外培训机构管理的通知"
+    assert meta.region == "青禾区"
+    assert "青禾区" in meta.aliases
