@@ -25,6 +25,8 @@ VALUE_SUPPORT = 0.75  # a sentence holding the asked value must be this relevant
 SEE_BELOW = "以下是资料中最接近的段落，仅供参考。"
 _DIGIT = re.compile(r"\d")
 
+NOT_FOUND = "资料中没有找到能回答这个问题的规定。"
+
 
 class ExtractiveAnswerer:
     """Grounded answers from the retrieved chunks only; no model is needed. Gets the hits, asks no one for more."""
@@ -46,7 +48,7 @@ class ExtractiveAnswerer:
         best = sentences[0] if sentences else None
         score = evidence(self.reader, query, hits, best)
         if best is None or abstains(score, self.settings.abstain_below):
-            return self.build(query, hits, Draft.abstain("资料中没有找到能回答这个问题的规定。"), score)
+            return self.build(query, hits, Draft.abstain(NOT_FOUND), score)
         if query.value_kind:
             # The question wants a value: answer only from a relevant sentence that has one, never guess.
             with_value = [s for s in sentences if s.type_ok and s.relevance >= best.relevance * VALUE_SUPPORT]

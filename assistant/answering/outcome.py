@@ -18,7 +18,7 @@ from ..retrieval import EMBED_WINDOW_CHARS
 from ..sentence_vectors import SentenceVectors
 from .cues import wants_value
 from .draft import Draft
-from .extractive import ExtractiveAnswerer
+from .extractive import NOT_FOUND, ExtractiveAnswerer
 from .scorer import (
     QUESTION_FEATURES,
     Candidate,
@@ -87,26 +87,14 @@ class OutcomeDecider:
             candidates = [c for c in candidates if c.sentence.hit.chunk.doc_id in query.doc_ids]
         confidence = self.scorer.confidence(candidates[0].probability) if candidates else 0.0
         answer.confidence = confidence
-        if not answer.abstained:
-            if candidates and len(answer.citations) <= MAX_HEDGED_CITATIONS:
-                trust = self.scorer.trust(
-                    trust_row(
-                        [c.quote for c in answer.citations],
-                        [c.sentence.text for c in candidates],
-                        np.array([c.probability for c in candidates]),
-                        answer.evidence_score,
-                    )
-                )
-                if trust < self.scorer.trust_below:
-                    return self.hedge(query, hits, answer, candidates)
-            answer.outcome = "answer"
-            return answer
-        answer.outcome = "none"
-        if self.answerer.refusal(query) or not candidates:
-            return answer  # a grade outside the documents, an unknown place, nothing to search for
         row = question_row(
             np.array([c.probability for c in candidates]), np.array([c.features for c in candidates])
         )
+        if not answer.abstained:
+            return self.checked(query, hits, answer, candidates, row)
+        answer.outcome = "none"
+        if self.answerer.refusal(query) or not candidates:
+            return answer  # a grade outside the documents, an unknown place, nothing to search for
         # A related rule shares a word with the question (place names aside): 明天北京天气怎么样 shares only
         # 北京 with a Beijing report, and nothing at all is there when no question word is in the top chunks.
         related = [c for c in candidates if self.shares_a_word(query, c)]
@@ -137,6 +125,30 @@ class OutcomeDecider:
         quoted.outcome, quoted.confidence = outcome, confidence
         return quoted
 
+    def checked(
+        self, query: Query, hits: list[Hit], answer: Answer, candidates: list[Candidate], row: np.ndarray
+    ) -> Answer:
+        """An extractive answer, stated when the learned models back it. One they do not (trust below
+        trust_below) is hedged as the most relevant rule, or withdrawn when the question does not look
+        answerable from the documents at all (怎么给手机换电池 is not answered by a rule on phones in class)."""
+        if candidates and len(answer.citations) <= MAX_HEDGED_CITATIONS:
+            trust = self.scorer.trust(
+                trust_row(
+                    [c.quote for c in answer.citations],
+                    [c.sentence.text for c in candidates],
+                    np.array([c.probability for c in candidates]),
+                    answer.evidence_score,
+                )
+            )
+            if trust < self.scorer.trust_below:
+                if self.scorer.answerable(row) < self.scorer.none_below:
+                    withdrawn = self.answerer.build(query, hits, Draft.abstain(NOT_FOUND), 0.0)
+                    withdrawn.outcome, withdrawn.confidence = "none", answer.confidence
+                    return withdrawn
+                return self.hedge(query, hits, answer, candidates)
+        answer.outcome = "answer"
+        return answer
+
     def hedge(self, query: Query, hits: list[Hit], answer: Answer, candidates: list[Candidate]) -> Answer:
         """An extractive answer that is more likely wrong than right is not stated as the answer: its sentence
         and the learned model's best one are quoted as the most relevant rules."""
@@ -152,14 +164,16 @@ class OutcomeDecider:
         return hedged
 
     def shares_a_word(self, query: Query, candidate: Candidate) -> bool:
-        """The sentence holds one of the question's words (as a jieba word, place names aside)."""
+        """The sentence, or the passage around it, holds one of the question's words (as a jieba word, place
+        names aside): the learned model's best sentence often says the rule in the documents' words while the
+        passage's heading or neighbours share the parent's (睡够 ~ 睡眠时间 under 作息管理)."""
         reader = self.answerer.reader
         terms = reader.without(content_terms(query), query.place_names + query.places)
         words = {t for t in terms if len(t) >= 2} or set(terms)
         sentence = candidate.sentence
         _, units = reader.units(sentence.hit.chunk)
         tokens = next((tok for start, _end, _text, tok in units if start == sentence.start), frozenset())
-        return bool(words & tokens)
+        return bool(words & tokens) or bool(words & set(sentence.hit.chunk.tokens))
 
     def run_of(self, sentence: Sentence) -> list[Sentence]:
         """What quoting a sentence shows: a short one with the sentence after it."""
