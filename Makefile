@@ -41,7 +41,7 @@ eval: setup
 	$(BIN)/python -m evals.report evals/out/run.*.json --other evals/out/heldout.json evals/out/final_check.json \
 		evals/out/parents_train.json evals/out/parents_dev.json evals/out/newdocs.json
 
-# Refit the learned sentence scorer and answerability model on the parents' train part
+# Refit the learned chunk ranker, sentence scorer, answerability and trust models (parents' train + dev parts)
 train: setup
 	$(BIN)/python -m evals.train
 

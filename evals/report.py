@@ -73,6 +73,7 @@ def report(runs: dict[str, dict], others: list[dict] | None = None) -> str:
         lines.append(f"| {mode} | " + " | ".join(_fmt(run["metrics"].get(c)) for c in COLUMNS) + " |")
     if others:
         lines += other_sets(others)
+    lines += frozen_sets()
     main = runs.get("hybrid_qu") or next(iter(runs.values()))
     lines += [
         "",
@@ -92,6 +93,69 @@ def report(runs: dict[str, dict], others: list[dict] | None = None) -> str:
         lines += ["", f"## Failures (`{run['metrics'].get('dataset', '?')}`, {run['metrics']['mode']})", ""]
         lines += failures(run)
     return "\n".join(lines) + "\n"
+
+
+# The frozen sets: written by helpers who saw only the corpus, never read by the project, each run once on the
+# code named (their questions are not listed here). `make eval` never runs them.
+FROZEN = [
+    (
+        "`evals/parents/test.jsonl`",
+        93,
+        "eceab9f (session 3)",
+        "0.520",
+        "0.827",
+        "0.600",
+        "0.653",
+        "7 / 75",
+        "8 / 18",
+    ),
+    (
+        "`evals/parents/test2.jsonl`",
+        110,
+        "caee209 (session 4)",
+        "0.535",
+        "0.837",
+        "0.349",
+        "0.372",
+        "24 / 86",
+        "10 / 24",
+    ),
+    (
+        "`evals/newdocs2/` (3 new documents)",
+        45,
+        "caee209 (session 4)",
+        "0.556",
+        "0.806",
+        "0.389",
+        "0.444",
+        "9 / 36",
+        "5 / 9",
+    ),
+    (
+        "`evals/parents/test3.jsonl`",
+        90,
+        "5224c1f (session 4, final code)",
+        "0.559",
+        "0.824",
+        "0.515",
+        "0.515",
+        "17 / 68",
+        "6 / 22",
+    ),
+]
+
+
+def frozen_sets() -> list[str]:
+    lines = [
+        "",
+        "## Frozen test sets (one run each; the number to expect from parents' own words)",
+        "",
+        "| dataset | questions | run at | hit@1 | hit@5 | answer | citation | answerable told none | "
+        "unanswerable quoted |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in FROZEN]
+    return lines
 
 
 def other_sets(others: list[dict]) -> list[str]:
