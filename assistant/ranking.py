@@ -8,13 +8,13 @@ part of the parents'-words bank (assistant/data/ranker.json). Without a model th
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from . import fitted
 from .answering.sentences import SentenceReader
 from .embeddings import Embedder
 from .index import LoadedIndex
@@ -62,21 +62,15 @@ class RankerModel:
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> RankerModel | None:
-        if not path.exists():
-            return None
-        model = cls(**json.loads(path.read_text(encoding="utf-8")))
-        if tuple(model.names) != CHUNK_FEATURES:
-            return None  # fitted for other features: retrain with python -m evals.train
-        return model
+        return fitted.load(cls, path, CHUNK_FEATURES)
 
     def save(self, path: Path = MODEL_PATH) -> None:
-        path.write_text(json.dumps(self.__dict__, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        fitted.save(self, path)
 
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
         if len(rows) == 0:
             return np.zeros(0)
-        z = (rows - np.asarray(self.mean)) / np.asarray(self.scale)
-        return 1.0 / (1.0 + np.exp(-(z @ np.asarray(self.coef) + self.intercept)))
+        return fitted.logistic(rows, self.mean, self.scale, self.coef, self.intercept)
 
 
 class ChunkRanker:

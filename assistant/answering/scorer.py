@@ -8,13 +8,13 @@ the two decide the outcome: answer, related or none.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from .. import fitted
 from ..lexicon import lexicon
 from ..query import Query
 from ..sentence_vectors import SentenceVectors
@@ -196,23 +196,15 @@ class ScorerModel:
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> ScorerModel | None:
-        if not path.exists():
-            return None
-        data = json.loads(path.read_text(encoding="utf-8"))
-        model = cls(**data)
-        if tuple(model.names) != FEATURES:
-            return None  # trained for other features: retrain with python -m evals.train
-        return model
+        return fitted.load(cls, path, FEATURES)
 
     def save(self, path: Path = MODEL_PATH) -> None:
-        path.write_text(json.dumps(self.__dict__, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        fitted.save(self, path)
 
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
         if len(rows) == 0:
             return np.zeros(0)
-        z = (rows - np.asarray(self.mean)) / np.asarray(self.scale)
-        logits = z @ np.asarray(self.coef) + self.intercept
-        return 1.0 / (1.0 + np.exp(-logits))
+        return fitted.logistic(rows, self.mean, self.scale, self.coef, self.intercept)
 
     def confidence(self, probability: float) -> float:
         """Calibrated chance that the best candidate answers the question."""
@@ -224,15 +216,15 @@ class ScorerModel:
         """P(the documents answer the question); 1.0 where no answerability model was fitted."""
         if not self.q_coef:
             return 1.0
-        z = (question_features - np.asarray(self.q_mean)) / np.asarray(self.q_scale)
-        return float(1.0 / (1.0 + np.exp(-(z @ np.asarray(self.q_coef) + self.q_intercept))))
+        return float(
+            fitted.logistic(question_features, self.q_mean, self.q_scale, self.q_coef, self.q_intercept)
+        )
 
     def trust(self, row: np.ndarray) -> float:
         """P(the extractive answer is right); 1.0 where no trust model was fitted."""
         if not self.t_coef:
             return 1.0
-        z = (row - np.asarray(self.t_mean)) / np.asarray(self.t_scale)
-        return float(1.0 / (1.0 + np.exp(-(z @ np.asarray(self.t_coef) + self.t_intercept))))
+        return float(fitted.logistic(row, self.t_mean, self.t_scale, self.t_coef, self.t_intercept))
 
     def outcome(self, confidence: float, answerable: float = 1.0) -> str:
         if answerable < self.none_below or confidence < self.related_at:
