@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -25,3 +25,23 @@ def load(cls: type, path: Path, names: tuple[str, ...]) -> Any | None:
 
 def save(model: Any, path: Path) -> None:
     path.write_text(json.dumps(model.__dict__, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+class FittedLogistic:
+    """Load / save / P(positive) for a dataclass with names, mean, scale, coef and intercept fields, shipped at
+    PATH and fitted for FEATURES."""
+
+    FEATURES: ClassVar[tuple[str, ...]]
+    PATH: ClassVar[Path]
+
+    @classmethod
+    def load(cls, path: Path | None = None):
+        return load(cls, path or cls.PATH, cls.FEATURES)
+
+    def save(self, path: Path | None = None) -> None:
+        save(self, path or self.PATH)
+
+    def probabilities(self, rows: np.ndarray) -> np.ndarray:
+        if len(rows) == 0:
+            return np.zeros(0)
+        return logistic(rows, self.mean, self.scale, self.coef, self.intercept)  # type: ignore[attr-defined]

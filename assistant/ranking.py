@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -50,8 +51,11 @@ CHUNK_FEATURES = (
 
 
 @dataclass
-class RankerModel:
+class RankerModel(fitted.FittedLogistic):
     """Standardised logistic regression over CHUNK_FEATURES: P(the chunk holds the answer)."""
+
+    FEATURES: ClassVar[tuple[str, ...]] = CHUNK_FEATURES
+    PATH: ClassVar[Path] = MODEL_PATH
 
     names: list[str]
     mean: list[float]
@@ -59,18 +63,6 @@ class RankerModel:
     coef: list[float]
     intercept: float
     trained_on: dict = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, path: Path = MODEL_PATH) -> RankerModel | None:
-        return fitted.load(cls, path, CHUNK_FEATURES)
-
-    def save(self, path: Path = MODEL_PATH) -> None:
-        fitted.save(self, path)
-
-    def probabilities(self, rows: np.ndarray) -> np.ndarray:
-        if len(rows) == 0:
-            return np.zeros(0)
-        return fitted.logistic(rows, self.mean, self.scale, self.coef, self.intercept)
 
 
 class ChunkRanker:

@@ -101,13 +101,15 @@ def best_per_question(probabilities: np.ndarray, labels: np.ndarray, groups: np.
     return best_p, best_ok
 
 
-def fit(x: np.ndarray, y: np.ndarray):
+def fit(x: np.ndarray, y: np.ndarray, balanced: bool = True):
+    """Standardised logistic regression; `balanced` weighs the classes equally (a ranking), else the
+    probabilities keep the base rate (0.5 = as likely right as wrong)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
     scaler = StandardScaler().fit(x)
     scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
-    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000)
+    model = LogisticRegression(C=1.0, class_weight="balanced" if balanced else None, max_iter=2000)
     model.fit((x - scaler.mean_) / scale, y)
     return scaler.mean_, scale, model
 
@@ -204,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     none_below = balanced_threshold(q_oof, answerable)
     q_mean, q_scale, q_model = fit(qx, answerable)
 
-    trust_fields, trust_lines = fit_trust(assistant, items, questions, oof, groups)
+    trust_fields, trust_lines = fit_trust(assistant, items, questions, oof, groups, fit, predict)
 
     mean, scale, model = fit(x, y)
     knots = np.unique(np.concatenate([isotonic.X_thresholds_, [0.0, 1.0]]))

@@ -41,12 +41,10 @@ def collect(assistant, items: list[dict], questions: list[dict], oof: np.ndarray
     return np.asarray(rows, dtype=np.float64), np.asarray(labels, dtype=bool)
 
 
-def fit_trust(assistant, items, questions, oof, groups):
-    """(fields for ScorerModel, report lines)."""
-    from sklearn.linear_model import LogisticRegression
+def fit_trust(assistant, items, questions, oof, groups, fit, predict):
+    """(fields for ScorerModel, report lines). `fit`/`predict` are evals.train's logistic regression."""
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold
-    from sklearn.preprocessing import StandardScaler
 
     from assistant.answering.scorer import TRUST_FEATURES
 
@@ -54,17 +52,11 @@ def fit_trust(assistant, items, questions, oof, groups):
     if len(y) < 2 * FOLDS or y.all() or not y.any():
         return {}, ["## Trust model", "", f"Not fitted: {len(y)} extractive answers.", ""]
 
-    def fit(xs, ys):
-        scaler = StandardScaler().fit(xs)
-        scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
-        model = LogisticRegression(C=1.0, max_iter=2000).fit((xs - scaler.mean_) / scale, ys)
-        return scaler.mean_, scale, model
-
     oof_trust = np.zeros(len(y))
     for train_idx, test_idx in StratifiedKFold(FOLDS, shuffle=True, random_state=0).split(x, y):
-        mean, scale, model = fit(x[train_idx], y[train_idx])
-        oof_trust[test_idx] = model.predict_proba((x[test_idx] - mean) / scale)[:, 1]
-    mean, scale, model = fit(x, y)
+        mean, scale, model = fit(x[train_idx], y[train_idx], balanced=False)
+        oof_trust[test_idx] = predict(mean, scale, model, x[test_idx])
+    mean, scale, model = fit(x, y, balanced=False)
     hedged = oof_trust < TRUST_BELOW
     fields = {
         "t_mean": [float(v) for v in mean],

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -168,8 +169,11 @@ def trust_row(quotes: list[str], texts: list[str], probabilities: np.ndarray, ev
 
 
 @dataclass
-class ScorerModel:
+class ScorerModel(fitted.FittedLogistic):
     """Standardised logistic regression + isotonic calibration of the best candidate's probability."""
+
+    FEATURES: ClassVar[tuple[str, ...]] = FEATURES
+    PATH: ClassVar[Path] = MODEL_PATH
 
     names: list[str]
     mean: list[float]
@@ -193,18 +197,6 @@ class ScorerModel:
     t_intercept: float = 0.0
     trust_below: float = 0.0
     trained_on: dict = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, path: Path = MODEL_PATH) -> ScorerModel | None:
-        return fitted.load(cls, path, FEATURES)
-
-    def save(self, path: Path = MODEL_PATH) -> None:
-        fitted.save(self, path)
-
-    def probabilities(self, rows: np.ndarray) -> np.ndarray:
-        if len(rows) == 0:
-            return np.zeros(0)
-        return fitted.logistic(rows, self.mean, self.scale, self.coef, self.intercept)
 
     def confidence(self, probability: float) -> float:
         """Calibrated chance that the best candidate answers the question."""
