@@ -19,6 +19,7 @@ from . import fitted
 from .answering.sentences import SentenceReader
 from .embeddings import Embedder
 from .index import LoadedIndex
+from .memory import VOTE_FEATURES, QuestionMemory, Recall
 from .query import Query
 from .records import Hit
 from .retrieval import EMBED_WINDOW_CHARS, HybridRetriever
@@ -47,6 +48,7 @@ CHUNK_FEATURES = (
     "grade_fit",  # the question names grades and the chunk covers them
     "grade_other",  # it names grades and the chunk covers only others
     "length",  # log of the chunk's length
+    *VOTE_FEATURES,  # the nearest remembered questions' votes for the chunk (assistant/memory.py)
 )
 
 
@@ -76,6 +78,7 @@ class ChunkRanker:
         embedder: Embedder,
         vectors: SentenceVectors,
         model: RankerModel | None,
+        memory: QuestionMemory,
     ):
         self.index = index
         self.retriever = retriever
@@ -83,21 +86,29 @@ class ChunkRanker:
         self.embedder = embedder
         self.vectors = vectors
         self.model = model
+        self.memory = memory
         self._row = {c.id: i for i, c in enumerate(index.chunks)}
 
     def pool(self, query: Query) -> tuple[list[Hit], np.ndarray]:
-        """Candidate chunks (fused order first, then the sentence-search additions) and their feature rows."""
+        """Candidate chunks (fused order first, then the sentence-search and memory additions) and their
+        feature rows."""
         hits = self.retriever.search(query, "hybrid_qu", k=POOL_DEPTH)
         vector = self.embedder.embed_query(query.text[:EMBED_WINDOW_CHARS])
         closest = self.vectors.chunk_maxima(vector, len(self.index.chunks), self._row)
+        recall = self.memory.recall(vector)
         have = {h.chunk.id for h in hits}
         for row in np.argsort(-closest)[:SENTENCE_POOL]:
             chunk = self.index.chunks[row]
             if chunk.id not in have:
+                have.add(chunk.id)
                 hits.append(Hit(chunk=chunk, boosts=["句子向量"]))
-        return hits, self.features(query, hits, closest)
+        for chunk_id in recall.pool_chunks():
+            if chunk_id not in have and chunk_id in self.index.by_id:
+                have.add(chunk_id)
+                hits.append(Hit(chunk=self.index.by_id[chunk_id], boosts=["相似提问"]))
+        return hits, self.features(query, hits, closest, recall)
 
-    def features(self, query: Query, hits: list[Hit], closest: np.ndarray) -> np.ndarray:
+    def features(self, query: Query, hits: list[Hit], closest: np.ndarray, recall: Recall) -> np.ndarray:
         if not hits:
             return np.zeros((0, len(CHUNK_FEATURES)), dtype=np.float32)
         by_sentence = {int(row): n for n, row in enumerate(np.argsort(-closest), start=1)}
@@ -130,6 +141,7 @@ class ChunkRanker:
                     float(fits),
                     float(covered and not fits),
                     math.log1p(len(chunk.text)),
+                    *recall.chunk_row(chunk.id),
                 ]
             )
         return np.asarray(rows, dtype=np.float32)

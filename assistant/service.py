@@ -17,10 +17,11 @@ from .embeddings import Embedder, QueryCache, build_embedder
 from .errors import AssistantError, IndexDamaged, IndexMissing
 from .index import DocRecord, IndexStore, IngestReport, LoadedIndex
 from .lexicon import lexicon
+from .memory import QuestionMemory, Remembered, load_items
 from .query import Catalog, Query, QueryParser, QuestionProblem
 from .ranking import ChunkRanker, RankerModel
 from .records import Answer, Chunk, Hit
-from .retrieval import HybridRetriever, rerank
+from .retrieval import EMBED_WINDOW_CHARS, HybridRetriever, rerank
 from .segment import Segmenter
 from .sentence_vectors import SentenceVectors
 from .settings import Settings, get_settings
@@ -42,6 +43,7 @@ class _Engine:
     answerer: ExtractiveAnswerer
     decider: OutcomeDecider
     ranker: ChunkRanker
+    memory: QuestionMemory
 
 
 class Assistant:
@@ -56,6 +58,7 @@ class Assistant:
         store: IndexStore | None = None,
         scorer: ScorerModel | None | str = "default",
         ranker: RankerModel | None | str = "default",
+        memory: list[Remembered] | None | str = "default",
     ):
         self.settings = get_settings(settings)
         # Retrieval and the outcome model embed the same question: embed it once.
@@ -64,6 +67,8 @@ class Assistant:
         self.scorer = ScorerModel.load() if scorer == "default" else scorer
         # …and the chunk ranker fitted beside it; None keeps the hand-set fusion and re-ranking order
         self.ranker = RankerModel.load() if ranker == "default" else ranker
+        # …and the labelled questions whose nearest neighbours vote for sentences (features of both models)
+        self.memory_items: list[Remembered] = load_items() if memory == "default" else list(memory or [])
         self.segmenter = segmenter or Segmenter()
         self.store = store or IndexStore(self.settings, self.embedder, self.segmenter)
         self._engine: _Engine | None = None
@@ -180,9 +185,28 @@ class Assistant:
             except OSError:  # a read-only index folder: the vectors stay in memory
                 pass
         vectors.build_search(units)
-        decider = OutcomeDecider(index, self.embedder, vectors, answerer, self.scorer)
-        ranker = ChunkRanker(index, retriever, reader, self.embedder, vectors, self.ranker)
-        return _Engine(index, retriever, parser, reader, answerer, decider, ranker)
+
+        def question_text(item: Remembered) -> str | None:
+            try:  # embedded as retrieval embeds a question: understood, with its earlier turns
+                return parser.parse(item.question, list(item.history)).text[:EMBED_WINDOW_CHARS]
+            except QuestionProblem:
+                return None
+
+        memory = QuestionMemory(
+            self.memory_items,
+            self.embedder,
+            question_text,
+            [
+                (chunk.id, start, text)
+                for chunk in index.chunks
+                for start, _, text, _ in reader.units(chunk)[1]
+            ],
+            self._vector_cache().with_name(self._vector_cache().name.replace("sentence-", "memory-")),
+            document_of=lambda chunk_id: index.by_id[chunk_id].doc_id,
+        )
+        decider = OutcomeDecider(index, self.embedder, vectors, answerer, self.scorer, memory)
+        ranker = ChunkRanker(index, retriever, reader, self.embedder, vectors, self.ranker, memory)
+        return _Engine(index, retriever, parser, reader, answerer, decider, ranker, memory)
 
     def _vector_cache(self) -> Path:
         """Sentence vectors live beside the generations, shared by all of them (keyed by text)."""

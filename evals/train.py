@@ -1,4 +1,4 @@
-"""Fit the learned models on the train and dev parts of the parents'-words bank: python -m evals.train
+"""Fit the learned models and write the question memory from the parents'-words bank: python -m evals.train
 
 Every question goes through the real pipeline (question understanding, hybrid retrieval, candidate sentences of
 the top chunks); each candidate gets the features of assistant/scorer.py and the label "holds a gold evidence
@@ -8,8 +8,10 @@ predictions:
 - related_at: the confidence with the lowest sum of the two error rates (answerable questions told "none",
   unanswerable ones shown a quote), each over its own class;
 - answer_at: the lowest confidence from which the best candidate is right at least ANSWER_PRECISION of the time.
-Fits the chunk ranker first (evals/train_ranker.py). Writes assistant/data/ranker.json, scorer.json and
-evals/TRAINING.md.
+Before any of it, the training questions become the question memory (assistant/memory.py); each question's
+features are computed with its own writer (and, for every third, its rule's documents) left out of the memory.
+Fits the chunk ranker first (evals/train_ranker.py). Writes assistant/data/memory.jsonl, ranker.json,
+scorer.json and evals/TRAINING.md.
 """
 
 from __future__ import annotations
@@ -23,13 +25,15 @@ from pathlib import Path
 import numpy as np
 
 from .run import load_dataset, norm
-from .train_ranker import fit_ranker
+from .train_ranker import fit_ranker, without_writer, writer
 from .train_trust import fit_trust
 
 ROOT = Path(__file__).resolve().parent.parent
-# The bank's train and dev parts: every question of the bank except the frozen test parts. (Until session 4
-# dev was held out for tuning; the frozen evals/parents/test2.jsonl and evals/newdocs2 now measure instead.)
-TRAIN = (ROOT / "evals" / "parents" / "train.jsonl", ROOT / "evals" / "parents" / "dev.jsonl")
+# Every parents'-words set that has had its one frozen run: train and dev, and the spent test parts test,
+# test2 and test3 (each was run once, unread, before it joined). evals/parents/test4.jsonl and evals/newdocs3
+# are the frozen sets of session 5 and never join training or the question memory.
+PARENTS = ROOT / "evals" / "parents"
+TRAIN = tuple(PARENTS / f"{name}.jsonl" for name in ("train", "dev", "test", "test2", "test3"))
 REPORT = ROOT / "evals" / "TRAINING.md"
 ANSWER_PRECISION = 0.8
 FOLDS = 5
@@ -54,7 +58,8 @@ def collect(assistant, items: list[dict]) -> tuple[np.ndarray, np.ndarray, np.nd
     """Features, labels and question index of every candidate, plus one record per question."""
     rows, labels, groups, questions = [], [], [], []
     for n, item in enumerate(items):
-        candidates = assistant.candidates(item["question"], item.get("history") or None)
+        with without_writer(assistant, item):
+            candidates = assistant.candidates(item["question"], item.get("history") or None)
         positives = 0
         for candidate in candidates:
             label = bool(item.get("answerable", True)) and holds_evidence(
@@ -158,6 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--ranker-output", type=Path, default=None, help="default: assistant/data/ranker.json"
     )
+    parser.add_argument(
+        "--memory-output", type=Path, default=None, help="default: assistant/data/memory.jsonl"
+    )
     parser.add_argument("--report", type=Path, default=REPORT)
     args = parser.parse_args(argv)
 
@@ -167,13 +175,27 @@ def main(argv: list[str] | None = None) -> int:
 
     from assistant import Assistant, Settings
     from assistant.answering.scorer import FEATURES, MODEL_PATH, ScorerModel, question_row
+    from assistant.memory import MEMORY_PATH, Remembered, save_items
     from assistant.ranking import MODEL_PATH as RANKER_PATH
 
     started = time.perf_counter()
-    # features only: no model may score its own training data
-    assistant = Assistant(Settings(), scorer=None, ranker=None)
-    assistant.ensure_index()
     items = [item for path in args.dataset for item in load_dataset(path)]
+    # The question memory is the training questions themselves; every feature below is computed with the
+    # question's own writer left out of it (without_writer).
+    memory = [
+        Remembered(
+            question=item["question"],
+            history=tuple(item.get("history") or ()),
+            answerable=bool(item.get("answerable", True)),
+            evidence=tuple(item.get("evidence") or ()),
+            group=writer(item),
+        )
+        for item in items
+    ]
+    save_items(memory, args.memory_output or MEMORY_PATH)
+    # features only: no model may score its own training data
+    assistant = Assistant(Settings(), scorer=None, ranker=None, memory=memory)
+    assistant.ensure_index()
     # The chunk ranker first: the scorer's candidates are the sentences of the ranker's top chunks.
     ranker, ranker_lines = fit_ranker(assistant, items, fit, predict)
     ranker.trained_on["dataset"] = " + ".join(_relative(p) for p in args.dataset)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .run import score_one
+from .train_ranker import without_writer
 
 FOLDS = 5
 TRUST_BELOW = 0.5  # state an answer only when it is more likely right than wrong
@@ -25,7 +26,8 @@ def collect(assistant, items: list[dict], questions: list[dict], oof: np.ndarray
 
     rows, labels = [], []
     for n, item in enumerate(items):
-        answer = assistant.ask(item["question"], item.get("history") or None)  # no scorer: extractive only
+        with without_writer(assistant, item):  # no scorer: extractive only
+            answer = assistant.ask(item["question"], item.get("history") or None)
         if answer.abstained or len(answer.citations) > MAX_HEDGED_CITATIONS:
             continue
         keep = np.asarray(questions[n]["keep"], dtype=bool)

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..embeddings import Embedder
 from ..index import LoadedIndex
+from ..memory import QuestionMemory
 from ..query import Query
 from ..records import Answer, Hit
 from ..retrieval import EMBED_WINDOW_CHARS
@@ -33,6 +34,7 @@ from .sentences import Sentence, content_terms
 
 CANDIDATE_DEPTH = 6  # retrieved chunks whose sentences are candidates
 SENTENCE_SEARCH_CHUNKS = 3  # chunks of the closest sentences, added when retrieval ranked them lower
+MEMORY_CHUNKS = 2  # chunks that answered the closest remembered questions, likewise
 RUNNER_UP = 0.8  # a second quote when its probability is this close to the best's
 SHORT = 30  # a shorter sentence is quoted with the one after it
 MAX_HEDGED_CITATIONS = 2  # a list answer (more items) is not hedged: it is not one sentence's claim
@@ -49,28 +51,36 @@ class OutcomeDecider:
         vectors: SentenceVectors,
         answerer: ExtractiveAnswerer,
         scorer: ScorerModel | None,
+        memory: QuestionMemory,
     ):
         self.index = index
         self.embedder = embedder
         self.vectors = vectors
         self.answerer = answerer
         self.scorer = scorer
+        self.memory = memory
 
     def candidates(self, query: Query, hits: list[Hit]) -> list[Candidate]:
         """Candidate sentences with their features, best first when a model is loaded."""
         vector = self.embedder.embed_query(query.text[:EMBED_WINDOW_CHARS])  # as retrieval does: cached
         pool = list(hits[:CANDIDATE_DEPTH])
         have = {h.chunk.id for h in pool}
+        recall = self.memory.recall(vector)
         for chunk_id in self.vectors.top_chunks(vector, SENTENCE_SEARCH_CHUNKS):
             if chunk_id not in have and chunk_id in self.index.by_id:
+                have.add(chunk_id)
                 pool.append(Hit(chunk=self.index.by_id[chunk_id], boosts=["句子向量"]))
+        for chunk_id in recall.pool_chunks()[:MEMORY_CHUNKS]:
+            if chunk_id not in have and chunk_id in self.index.by_id:
+                have.add(chunk_id)
+                pool.append(Hit(chunk=self.index.by_id[chunk_id], boosts=["相似提问"]))
         reader = self.answerer.reader
         sentences = score_sentences(query, reader.read(query, pool, depth=len(pool)))
         tokens = list(dict.fromkeys(query.tokens))
         coverage = max((reader.coverage(tokens, set(h.chunk.tokens)) for h in hits[:3]), default=0.0)
         vocab = self.index.bm25.vocab_dict
         unknown = sum(1 for t in tokens if t not in vocab) / len(tokens) if tokens else 1.0
-        rows = features(query, sentences, vector, self.vectors, wants_value(query), coverage, unknown)
+        rows = features(query, sentences, vector, self.vectors, wants_value(query), recall, coverage, unknown)
         out = [Candidate(s, row) for s, row in zip(sentences, rows, strict=True)]
         if self.scorer is not None:
             for candidate, p in zip(out, self.scorer.probabilities(rows), strict=True):

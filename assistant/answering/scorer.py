@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import fitted
 from ..lexicon import lexicon
+from ..memory import QUESTION_MEMORY_FEATURES, VOTE_FEATURES, Recall
 from ..query import Query
 from ..sentence_vectors import SentenceVectors
 from .sentences import Sentence
@@ -47,7 +48,9 @@ FEATURES = (
     "best_similarity",  # the highest similarity of any candidate
     "chunk_coverage",  # IDF share of the question's words found in the best of the top three chunks
     "unknown_words",  # share of the question's search words the corpus never uses
+    *QUESTION_MEMORY_FEATURES,  # how close the nearest remembered questions are, and were they answerable
     *(f"qtype_{q}" for q in QTYPES),
+    *VOTE_FEATURES,  # the nearest remembered questions' votes for this sentence (assistant/memory.py)
 )
 
 
@@ -69,6 +72,7 @@ def features(
     query_vector: np.ndarray,
     vectors: SentenceVectors,
     wants_value: bool,
+    recall: Recall,
     chunk_coverage: float = 0.0,
     unknown_words: float = 0.0,
 ) -> np.ndarray:
@@ -79,6 +83,7 @@ def features(
     order = (-sims).argsort().argsort()
     top_relevance = max(s.relevance for s in sentences)
     top_prior = max((s.hit.score for s in sentences), default=0.0) or 1.0
+    remembered = recall.question_row()
     rows = []
     for n, s in enumerate(sentences):
         hit = s.hit
@@ -105,7 +110,9 @@ def features(
             float(sims.max()),
             chunk_coverage,
             unknown_words,
+            *remembered,
             *(float(query.qtype == q) for q in QTYPES),
+            *recall.sentence_row((hit.chunk.id, s.start)),
         ]
         rows.append(row)
     return np.asarray(rows, dtype=np.float32)
@@ -122,6 +129,8 @@ QUESTION_FEATURES = (
     "unknown_words",
     "value_missing",
     "relevance",
+    *QUESTION_MEMORY_FEATURES,
+    "memory_share",  # the best candidate's share of the neighbours' votes
 )
 
 
@@ -143,6 +152,8 @@ def question_row(probabilities: np.ndarray, rows: np.ndarray) -> np.ndarray:
             best[col["unknown_words"]],
             best[col["value_missing"]],
             best[col["relevance"]],
+            *(best[col[name]] for name in QUESTION_MEMORY_FEATURES),
+            best[col["memory_share"]],
         ]
     )
 
