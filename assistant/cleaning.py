@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
 
 from .lexicon import lexicon
 
@@ -32,6 +33,9 @@ _INLINE_HEADING = re.compile(
 )
 _TEASER_END = re.compile(r"(?:\.{3,}|…+)\s*$")
 _SPACES = re.compile(r"[ \t\u3000\xa0]+")
+# A page in Traditional characters (a mirror, a Big5 file) is indexed in Simplified: questions, the lexicon and
+# every other document are. Simplified text changes in well under this share of its Chinese characters.
+TRADITIONAL_SHARE = 0.02
 
 
 def clean_text(raw: str) -> str:
@@ -39,6 +43,7 @@ def clean_text(raw: str) -> str:
     text = unicodedata.normalize("NFC", raw)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = re.sub(r"[\u200b-\u200f\ufeff\u2028\u2029]", "", text)
+    text = simplified_if_traditional(text)
     for pattern in _BOILERPLATE + _ARTEFACTS:
         text = pattern.sub("", text)
     text = _INTRA_WORD_NOISE.sub("", text)
@@ -50,6 +55,34 @@ def clean_text(raw: str) -> str:
     lines = _repair_page_breaks(lines)
     lines = [part for line in lines for part in _INLINE_HEADING.split(line) if part]
     return "\n".join(lines)
+
+
+@cache
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    return _t2s().convert(text)
+
+
+def simplified_if_traditional(text: str) -> str:
+    """The text in Simplified characters when it is written in Traditional ones; else unchanged."""
+    converted = to_simplified(text)
+    if len(converted) != len(text):  # t2s maps character for character; anything else is left alone
+        return text
+    chinese = sum(1 for c in text if "\u3400" <= c <= "\u9fff") or 1
+    changed = sum(1 for a, b in zip(text, converted, strict=True) if a != b)
+    return converted if changed / chinese >= TRADITIONAL_SHARE else text
+
+
+def comparable(text: str) -> str:
+    """Comparison form of a snippet or passage: Simplified, half-width, lower case, no whitespace or quotes
+    (copies of one sentence differ in those)."""
+    text = to_simplified(unicodedata.normalize("NFKC", text or "")).lower()
+    return re.sub(r"[\s`'\\\"“”‘’]+", "", text)
 
 
 def _strip_line_markup(line: str) -> str:

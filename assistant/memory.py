@@ -12,8 +12,6 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
-import re
-import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .cleaning import comparable
 from .embeddings import Embedder
 
 MEMORY_PATH = Path(__file__).resolve().parent / "data" / "memory.jsonl"
@@ -34,6 +33,8 @@ VOTE_FEATURES = (
     "memory_gap",  # similarity of the closest neighbour voting for it minus the closest neighbour's
     "memory_rr",  # 1 / (1 + rank of the closest neighbour voting for it); 0 without a vote
     "memory_share",  # share of the neighbours voting for it
+    "memory_known_document",  # some remembered question was answered from its document; without one (a
+    # document added later), no vote for it says nothing
 )
 # (Not how close the nearest remembered question is: a question on a rule nobody asked about before, or on a
 # document added later, is as answerable as one with a twin in the memory.)
@@ -41,12 +42,6 @@ QUESTION_MEMORY_FEATURES = (
     "memory_unanswerable",
 )  # share of the closest neighbours the documents did not answer
 EVERYONE = "*"  # held out: the whole memory
-
-
-def comparable(text: str) -> str:
-    """Comparison form: half-width, lower case, no whitespace or quotes (scrapes differ in those)."""
-    text = unicodedata.normalize("NFKC", text or "").lower()
-    return re.sub(r"[\s`'\\\"“”‘’]+", "", text)
 
 
 @dataclass(frozen=True)
@@ -109,28 +104,32 @@ class Recall:
     answerable: np.ndarray
     votes: list[frozenset[UnitKey]]
     top_similarity: float = 0.0
+    known_documents: frozenset[str] = frozenset()
+    document_of: Callable[[str], str] = lambda chunk_id: chunk_id
     _by_chunk: list[frozenset[str]] = field(default_factory=list)
 
     def __post_init__(self):
         self._by_chunk = [frozenset(chunk for chunk, _ in v) for v in self.votes]
 
-    def _row(self, voted: list[int]) -> list[float]:
+    def _row(self, voted: list[int], chunk_id: str) -> list[float]:
+        known = float(self.document_of(chunk_id) in self.known_documents)
         if not voted:
-            return [NO_VOTE_GAP, 0.0, 0.0]
+            return [NO_VOTE_GAP, 0.0, 0.0, known]
         first = voted[0]
         return [
             float(self.similarities[first] - self.top_similarity),
             1.0 / (1.0 + first),
             len(voted) / len(self.votes),
+            known,
         ]
 
     def sentence_row(self, key: UnitKey) -> list[float]:
         """VOTE_FEATURES of a candidate sentence."""
-        return self._row([n for n, v in enumerate(self.votes) if key in v])
+        return self._row([n for n, v in enumerate(self.votes) if key in v], key[0])
 
     def chunk_row(self, chunk_id: str) -> list[float]:
         """VOTE_FEATURES of a candidate chunk (a vote for any of its sentences)."""
-        return self._row([n for n, v in enumerate(self._by_chunk) if chunk_id in v])
+        return self._row([n for n, v in enumerate(self._by_chunk) if chunk_id in v], chunk_id)
 
     def question_row(self) -> list[float]:
         """QUESTION_MEMORY_FEATURES."""
@@ -176,6 +175,7 @@ class QuestionMemory:
         self.locate = _Locator(units)
         self.votes = [self.locate(item.evidence) if item.answerable else frozenset() for item in kept]
         self.vote_documents = [self.documents(v) for v in self.votes]
+        self.known_documents = frozenset().union(*self.vote_documents)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -197,21 +197,30 @@ class QuestionMemory:
         finally:
             self.held_out, self.held_out_documents = before
 
-    def recall(self, query_vector: np.ndarray) -> Recall:
+    def recall(self, query_vector: np.ndarray, named: set[str] | frozenset[str] = frozenset()) -> Recall:
+        """The nearest remembered questions. A question naming documents (`named`: a school, a place) none of
+        which any remembered question was answered from gets no neighbours: its neighbours would only vote for
+        other schools' rules."""
         if not len(self.items) or EVERYONE in self.held_out:
             return Recall(np.zeros(0), np.zeros(0, dtype=bool), [])
         sims = self.matrix @ query_vector
+        known = self.known_documents
         if self.held_out or self.held_out_documents:
             out = np.isin(self.groups, list(self.held_out))
             if self.held_out_documents:
                 out |= np.array([bool(d & self.held_out_documents) for d in self.vote_documents])
             sims = np.where(out, -np.inf, sims)
+            known = frozenset().union(*(d for d, o in zip(self.vote_documents, out, strict=True) if not o))
+        if named and not named & known:
+            return Recall(np.zeros(0), np.zeros(0, dtype=bool), [])
         order = [int(i) for i in np.argsort(-sims)[:NEIGHBOURS] if np.isfinite(sims[i])]
         return Recall(
             similarities=sims[order],
             answerable=self.answerable[order],
             votes=[self.votes[i] for i in order],
             top_similarity=float(sims[order[0]]) if order else 0.0,
+            known_documents=known,
+            document_of=self.document_of,
         )
 
 

@@ -95,7 +95,7 @@ class ChunkRanker:
         hits = self.retriever.search(query, "hybrid_qu", k=POOL_DEPTH)
         vector = self.embedder.embed_query(query.text[:EMBED_WINDOW_CHARS])
         closest = self.vectors.chunk_maxima(vector, len(self.index.chunks), self._row)
-        recall = self.memory.recall(vector)
+        recall = self.memory.recall(vector, query.doc_ids)
         have = {h.chunk.id for h in hits}
         for row in np.argsort(-closest)[:SENTENCE_POOL]:
             chunk = self.index.chunks[row]

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import statistics
 import sys
 import time
-import unicodedata
 from collections import defaultdict
 from pathlib import Path
 
+from assistant.cleaning import comparable
 from assistant.settings import MODES
 
 KS = (1, 3, 5, 10)
@@ -23,9 +22,8 @@ MAX_ANSWER_CHARS = 400
 
 
 def norm(text: str) -> str:
-    """Comparison form: half-width, lower case, no whitespace or scrape noise."""
-    text = unicodedata.normalize("NFKC", text or "").lower()
-    return re.sub(r"[\s`'\\\"“”‘’]+", "", text)
+    """Comparison form (the product's own): Simplified, half-width, lower case, no whitespace or quotes."""
+    return comparable(text)
 
 
 def load_dataset(path: Path) -> list[dict]:

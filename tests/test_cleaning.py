@@ -1,6 +1,6 @@
 """Cleaning repairs scraped text generically: checked on the real seed files and on made-up pages."""
 
-from assistant.cleaning import clean_text, normalize_for_match
+from assistant.cleaning import clean_text, comparable, normalize_for_match
 from tests.conftest import CORPUS
 
 
@@ -50,3 +50,22 @@ def test_full_and_half_width_are_equal_for_matching_only():
     assert normalize_for_match("（一）严控作业总量，９０分钟") == normalize_for_match(
         "(一)严控作业总量,90分钟"
     )
+
+
+def test_a_page_in_traditional_characters_is_indexed_in_simplified():
+    page = (
+        "楓橋鎮人民政府辦公室關於加強校外培訓機構監督管理的通告\n學科類培訓機構不得在國家法定節假日組織培訓。"
+    )
+    text = clean_text(page)
+    assert "枫桥镇人民政府办公室关于加强校外培训机构监督管理的通告" in text
+    assert "学科类培训机构不得在国家法定节假日组织培训。" in text
+
+
+def test_simplified_text_with_a_stray_traditional_word_is_left_alone():
+    page = "三至六年级书面作业平均完成时间不超过60分钟，严禁布置惩罚性作业，作业应全批全改。" * 5 + "（轉載）"
+    assert clean_text(page) == page
+
+
+def test_comparison_form_ignores_script_width_and_spaces():
+    assert comparable("不得晚於 ２０:００") == comparable("不得晚于20:00")
+    assert comparable("“雙減”") == "双减"

@@ -21,6 +21,7 @@ from .cues import wants_value
 from .draft import Draft
 from .extractive import NOT_FOUND, ExtractiveAnswerer
 from .scorer import (
+    FEATURES,
     QUESTION_FEATURES,
     Candidate,
     ScorerModel,
@@ -38,6 +39,7 @@ MEMORY_CHUNKS = 2  # chunks that answered the closest remembered questions, like
 RUNNER_UP = 0.8  # a second quote when its probability is this close to the best's
 SHORT = 30  # a shorter sentence is quoted with the one after it
 MAX_HEDGED_CITATIONS = 2  # a list answer (more items) is not hedged: it is not one sentence's claim
+_VOTED = FEATURES.index("memory_rr")
 RELATED_LEAD = "资料中没有找到直接回答这个问题的规定。最相关的规定是："
 
 
@@ -65,7 +67,7 @@ class OutcomeDecider:
         vector = self.embedder.embed_query(query.text[:EMBED_WINDOW_CHARS])  # as retrieval does: cached
         pool = list(hits[:CANDIDATE_DEPTH])
         have = {h.chunk.id for h in pool}
-        recall = self.memory.recall(vector)
+        recall = self.memory.recall(vector, query.doc_ids)
         for chunk_id in self.vectors.top_chunks(vector, SENTENCE_SEARCH_CHUNKS):
             if chunk_id not in have and chunk_id in self.index.by_id:
                 have.add(chunk_id)
@@ -107,7 +109,9 @@ class OutcomeDecider:
             return answer  # a grade outside the documents, an unknown place, nothing to search for
         # A related rule shares a word with the question (place names aside): 明天北京天气怎么样 shares only
         # 北京 with a Beijing report, and nothing at all is there when no question word is in the top chunks.
-        related = [c for c in candidates if self.shares_a_word(query, c)]
+        # Or a remembered question close to this one was answered by it: parents' words for a rule are often
+        # none of its own (教孩子干活的课 ~ 劳动教育必修课).
+        related = [c for c in candidates if self.shares_a_word(query, c) or c.features[_VOTED] > 0]
         if row[QUESTION_FEATURES.index("chunk_coverage")] == 0.0 or not related:
             return answer
         confidence = self.scorer.confidence(related[0].probability)
