@@ -30,10 +30,10 @@ from .train_trust import fit_trust
 
 ROOT = Path(__file__).resolve().parent.parent
 # Every parents'-words set that has had its one frozen run: train and dev, and the spent test parts test,
-# test2 and test3 (each was run once, unread, before it joined). evals/parents/test4.jsonl and evals/newdocs3
-# are the frozen sets of session 5 and never join training or the question memory.
+# test2, test3 and test4 (each was run once, unread, before it joined). evals/parents/test5.jsonl and the new-
+# documents sets never join training or the question memory.
 PARENTS = ROOT / "evals" / "parents"
-TRAIN = tuple(PARENTS / f"{name}.jsonl" for name in ("train", "dev", "test", "test2", "test3"))
+TRAIN = tuple(PARENTS / f"{name}.jsonl" for name in ("train", "dev", "test", "test2", "test3", "test4"))
 REPORT = ROOT / "evals" / "TRAINING.md"
 ANSWER_PRECISION = 0.8
 FOLDS = 5
