@@ -33,9 +33,9 @@ VOTE_FEATURES = (
     "memory_gap",  # similarity of the closest neighbour voting for it minus the closest neighbour's
     "memory_rr",  # 1 / (1 + rank of the closest neighbour voting for it); 0 without a vote
     "memory_share",  # share of the neighbours voting for it
-    "memory_known_document",  # some remembered question was answered from its document; without one (a
-    # document added later), no vote for it says nothing
 )
+# (Not "some remembered question was answered from its document": in training, holding a rule's documents out
+# makes the gold document the one unknown document, and a model learns that "unknown" means "the answer".)
 # (Not how close the nearest remembered question is: a question on a rule nobody asked about before, or on a
 # document added later, is as answerable as one with a twin in the memory.)
 QUESTION_MEMORY_FEATURES = (
@@ -104,32 +104,28 @@ class Recall:
     answerable: np.ndarray
     votes: list[frozenset[UnitKey]]
     top_similarity: float = 0.0
-    known_documents: frozenset[str] = frozenset()
-    document_of: Callable[[str], str] = lambda chunk_id: chunk_id
     _by_chunk: list[frozenset[str]] = field(default_factory=list)
 
     def __post_init__(self):
         self._by_chunk = [frozenset(chunk for chunk, _ in v) for v in self.votes]
 
-    def _row(self, voted: list[int], chunk_id: str) -> list[float]:
-        known = float(self.document_of(chunk_id) in self.known_documents)
+    def _row(self, voted: list[int]) -> list[float]:
         if not voted:
-            return [NO_VOTE_GAP, 0.0, 0.0, known]
+            return [NO_VOTE_GAP, 0.0, 0.0]
         first = voted[0]
         return [
             float(self.similarities[first] - self.top_similarity),
             1.0 / (1.0 + first),
             len(voted) / len(self.votes),
-            known,
         ]
 
     def sentence_row(self, key: UnitKey) -> list[float]:
         """VOTE_FEATURES of a candidate sentence."""
-        return self._row([n for n, v in enumerate(self.votes) if key in v], key[0])
+        return self._row([n for n, v in enumerate(self.votes) if key in v])
 
     def chunk_row(self, chunk_id: str) -> list[float]:
         """VOTE_FEATURES of a candidate chunk (a vote for any of its sentences)."""
-        return self._row([n for n, v in enumerate(self._by_chunk) if chunk_id in v], chunk_id)
+        return self._row([n for n, v in enumerate(self._by_chunk) if chunk_id in v])
 
     def question_row(self) -> list[float]:
         """QUESTION_MEMORY_FEATURES."""
@@ -152,23 +148,26 @@ class QuestionMemory:
         self,
         items: list[Remembered],
         embedder: Embedder,
-        question_text: Callable[[Remembered], str | None],
+        understand: Callable[[Remembered], tuple[str, set[int]] | None],
         units: list[tuple[str, int, str]],
         cache: Path | None = None,
         document_of: Callable[[str], str] = lambda chunk_id: chunk_id.split("#")[0],
     ):
-        """`question_text` gives the text a question is embedded as (what retrieval embeds; None to skip one);
+        """`understand` gives the text a question is embedded as (what retrieval embeds) and the grades it names
+        (None to skip one);
         `units` are the index's (chunk id, start, sentence) triples; `document_of` names a chunk's document."""
         self.held_out: frozenset[str] = frozenset()
         self.held_out_documents: frozenset[str] = frozenset()
         self.document_of = document_of
-        kept, texts = [], []
+        kept, texts, grades = [], [], []
         for item in items:
-            text = question_text(item)
-            if text:
+            understood = understand(item)
+            if understood and understood[0]:
                 kept.append(item)
-                texts.append(text)
+                texts.append(understood[0])
+                grades.append(frozenset(understood[1]))
         self.items = kept
+        self.grades = grades
         self.matrix = _embed_queries(embedder, texts, cache)
         self.answerable = np.array([i.answerable for i in kept], dtype=bool)
         self.groups = np.array([i.group for i in kept])
@@ -197,13 +196,21 @@ class QuestionMemory:
         finally:
             self.held_out, self.held_out_documents = before
 
-    def recall(self, query_vector: np.ndarray, named: set[str] | frozenset[str] = frozenset()) -> Recall:
+    def recall(
+        self,
+        query_vector: np.ndarray,
+        named: set[str] | frozenset[str] = frozenset(),
+        grades: set[int] | frozenset[int] = frozenset(),
+    ) -> Recall:
         """The nearest remembered questions. A question naming documents (`named`: a school, a place) none of
         which any remembered question was answered from gets no neighbours: its neighbours would only vote for
-        other schools' rules."""
+        other schools' rules. A remembered question about other grades than the question's is no neighbour:
+        三年级 and 七年级 homework questions read alike but are answered by different rules."""
         if not len(self.items) or EVERYONE in self.held_out:
             return Recall(np.zeros(0), np.zeros(0, dtype=bool), [])
         sims = self.matrix @ query_vector
+        if grades:
+            sims = np.where([bool(g) and not g & grades for g in self.grades], -np.inf, sims)
         known = self.known_documents
         if self.held_out or self.held_out_documents:
             out = np.isin(self.groups, list(self.held_out))
@@ -219,8 +226,6 @@ class QuestionMemory:
             answerable=self.answerable[order],
             votes=[self.votes[i] for i in order],
             top_similarity=float(sims[order[0]]) if order else 0.0,
-            known_documents=known,
-            document_of=self.document_of,
         )
 
 

@@ -50,6 +50,7 @@ CHUNK_FEATURES = (
     "length",  # log of the chunk's length
     *VOTE_FEATURES,  # the nearest remembered questions' votes for the chunk (assistant/memory.py)
 )
+_GRADE_OTHER = CHUNK_FEATURES.index("grade_other")
 
 
 @dataclass
@@ -95,7 +96,7 @@ class ChunkRanker:
         hits = self.retriever.search(query, "hybrid_qu", k=POOL_DEPTH)
         vector = self.embedder.embed_query(query.text[:EMBED_WINDOW_CHARS])
         closest = self.vectors.chunk_maxima(vector, len(self.index.chunks), self._row)
-        recall = self.memory.recall(vector, query.doc_ids)
+        recall = self.memory.recall(vector, query.doc_ids, query.grades)
         have = {h.chunk.id for h in hits}
         for row in np.argsort(-closest)[:SENTENCE_POOL]:
             chunk = self.index.chunks[row]
@@ -160,4 +161,7 @@ class ChunkRanker:
             return hits[:k]
         for hit, p in zip(hits, self.model.probabilities(rows), strict=True):
             hit.score = float(p)
-        return sorted(hits, key=lambda h: (-h.score, self._row[h.chunk.id]))[:k]
+        # A chunk only about other grades than the question names comes after every other: the model weighs
+        # grade fit, but near-certain probabilities of similar chunks (七年级 vs 三至六年级 homework) tie.
+        other = {h.chunk.id: bool(row[_GRADE_OTHER]) for h, row in zip(hits, rows, strict=True)}
+        return sorted(hits, key=lambda h: (other[h.chunk.id], -h.score, self._row[h.chunk.id]))[:k]

@@ -186,16 +186,17 @@ class Assistant:
                 pass
         vectors.build_search(units)
 
-        def question_text(item: Remembered) -> str | None:
+        def understand(item: Remembered) -> tuple[str, set[int]] | None:
             try:  # embedded as retrieval embeds a question: understood, with its earlier turns
-                return parser.parse(item.question, list(item.history)).text[:EMBED_WINDOW_CHARS]
+                query = parser.parse(item.question, list(item.history))
             except QuestionProblem:
                 return None
+            return query.text[:EMBED_WINDOW_CHARS], query.grades
 
         memory = QuestionMemory(
             self.memory_items,
             self.embedder,
-            question_text,
+            understand,
             [
                 (chunk.id, start, text)
                 for chunk in index.chunks

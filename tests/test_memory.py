@@ -42,7 +42,13 @@ def test_a_snippet_is_found_in_the_sentence_it_was_copied_from():
 
 
 def _memory(assistant: Assistant, items: list[Remembered]) -> QuestionMemory:
-    return QuestionMemory(items, assistant.embedder, lambda item: item.question, UNITS)
+    grades = {"三年级": {3}, "高中": {10}}
+    return QuestionMemory(
+        items,
+        assistant.embedder,
+        lambda item: (item.question, next((g for w, g in grades.items() if w in item.question), set())),
+        UNITS,
+    )
 
 
 ITEMS = [
@@ -60,8 +66,7 @@ def test_neighbours_vote_for_the_sentence_that_answered_them(assistant):
     assert weekend[0] == pytest.approx(0.0)  # the closest neighbour voted for it
     assert weekend[1] == 1.0 and homework[1] == 0.5  # 1 / (1 + rank of the voter)
     assert homework[0] < 0.0
-    # no vote, but its document answered another remembered question
-    assert recall.sentence_row(("c1", 0)) == [NO_VOTE_GAP, 0.0, 0.0, 1.0]
+    assert recall.sentence_row(("c1", 0)) == [NO_VOTE_GAP, 0.0, 0.0]
     assert recall.chunk_row("c2")[1] == 1.0
     assert recall.pool_chunks()[:2] == ["c2", "c1"]
     assert recall.question_row() == [pytest.approx(1 / 3)]  # one of the three was unanswerable
@@ -73,10 +78,10 @@ def test_holding_out_leaves_a_writer_or_everyone_out(assistant):
     with memory.holding_out({"pA"}):
         recall = memory.recall(vector)
         assert len(recall.votes) == 2
-        assert recall.sentence_row(("c2", 0)) == [NO_VOTE_GAP, 0.0, 0.0, 0.0]  # its only voter was pA's
+        assert recall.sentence_row(("c2", 0)) == [NO_VOTE_GAP, 0.0, 0.0]  # its only voter was pA's
     with memory.holding_out({"pC"}, documents={"c1"}):  # as if c1's document were added later
         recall = memory.recall(vector)
-        assert len(recall.votes) == 2 and recall.sentence_row(("c1", 17))[1:] == [0.0, 0.0, 0.0]
+        assert len(recall.votes) == 2 and recall.sentence_row(("c1", 17))[1:] == [0.0, 0.0]
     with memory.holding_out({EVERYONE}):
         assert memory.recall(vector).votes == []
     assert len(memory.recall(vector).votes) == 3  # restored
@@ -84,7 +89,7 @@ def test_holding_out_leaves_a_writer_or_everyone_out(assistant):
 
 def test_an_empty_memory_votes_for_nothing(assistant):
     recall = _memory(assistant, []).recall(assistant.embedder.embed_query("作业多久"))
-    assert recall.sentence_row(("c1", 0)) == [NO_VOTE_GAP, 0.0, 0.0, 0.0]
+    assert recall.sentence_row(("c1", 0)) == [NO_VOTE_GAP, 0.0, 0.0]
     assert recall.question_row() == [0.0]
     assert recall.pool_chunks() == []
 
@@ -168,3 +173,14 @@ def test_a_question_naming_only_unremembered_documents_gets_no_neighbours(assist
     assert memory.recall(vector, named={"c9"}).votes == []
     assert len(memory.recall(vector, named={"c2"}).votes) == 3
     assert len(memory.recall(vector, named={"c2", "c9"}).votes) == 3
+
+
+def test_a_remembered_question_about_other_grades_is_no_neighbour(assistant):
+    memory = _memory(assistant, ITEMS)
+    vector = assistant.embedder.embed_query("七年级的孩子晚上作业最多写多久")
+    everyone = memory.recall(vector)
+    assert len(everyone.votes) == 3
+    seventh = memory.recall(vector, grades={7})
+    # the 三年级 and 高中 questions are left out; the one naming no grade stays
+    assert len(seventh.votes) == 1 and seventh.sentence_row(("c2", 0))[1] == 1.0
+    assert len(memory.recall(vector, grades={3}).votes) == 2

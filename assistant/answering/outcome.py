@@ -67,7 +67,7 @@ class OutcomeDecider:
         vector = self.embedder.embed_query(query.text[:EMBED_WINDOW_CHARS])  # as retrieval does: cached
         pool = list(hits[:CANDIDATE_DEPTH])
         have = {h.chunk.id for h in pool}
-        recall = self.memory.recall(vector, query.doc_ids)
+        recall = self.memory.recall(vector, query.doc_ids, query.grades)
         for chunk_id in self.vectors.top_chunks(vector, SENTENCE_SEARCH_CHUNKS):
             if chunk_id not in have and chunk_id in self.index.by_id:
                 have.add(chunk_id)
