@@ -168,6 +168,7 @@ class QuestionMemory:
                 grades.append(frozenset(understood[1]))
         self.items = kept
         self.grades = grades
+        self.keys = [_key(t) for t in texts]
         self.matrix = _embed_queries(embedder, texts, cache)
         self.answerable = np.array([i.answerable for i in kept], dtype=bool)
         self.groups = np.array([i.group for i in kept])
@@ -275,16 +276,29 @@ class _Locator:
         return out
 
 
+def _key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+
+
+def shipped_vectors(embedder: Embedder) -> Path:
+    """The memory's query vectors for this embedding model, shipped beside memory.jsonl by evals.train (a fresh
+    index then need not embed 770 questions; a text they miss is embedded as usual)."""
+    name = "".join(c if c.isalnum() else "-" for c in getattr(embedder, "name", "model"))
+    return MEMORY_PATH.with_name(f"memory-vectors-{name}.npz")
+
+
 def _embed_queries(embedder: Embedder, texts: list[str], cache: Path | None) -> np.ndarray:
     """Query vectors of the remembered questions, cached on disk by text (embedding them takes seconds)."""
-    keys = [hashlib.sha1(t.encode("utf-8")).hexdigest()[:16] for t in texts]
+    keys = [_key(t) for t in texts]
     stored: dict[str, np.ndarray] = {}
-    if cache is not None and cache.exists():
+    for path in (shipped_vectors(embedder), cache):
+        if path is None or not path.exists():
+            continue
         try:
-            data = np.load(cache)
-            stored = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
+            data = np.load(path)
+            stored.update(zip(data["keys"].tolist(), data["vectors"], strict=True))
         except (OSError, ValueError, KeyError):
-            stored = {}  # a damaged cache is rebuilt
+            pass  # a damaged cache is rebuilt
     missing = [(k, t) for k, t in zip(keys, texts, strict=True) if k not in stored]
     for key, text in missing:
         stored[key] = embedder.embed_query(text)

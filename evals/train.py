@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from assistant import Assistant, Settings
     from assistant.answering.scorer import FEATURES, MODEL_PATH, ScorerModel, question_row
-    from assistant.memory import MEMORY_PATH, Remembered, save_items
+    from assistant.memory import MEMORY_PATH, Remembered, save_items, shipped_vectors
     from assistant.ranking import MODEL_PATH as RANKER_PATH
 
     started = time.perf_counter()
@@ -196,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     # features only: no model may score its own training data
     assistant = Assistant(Settings(), scorer=None, ranker=None, memory=memory)
     assistant.ensure_index()
+    engine = assistant.engine()
+    shipped = shipped_vectors(assistant.embedder)
+    np.savez(shipped, keys=np.array(engine.memory.keys), vectors=engine.memory.matrix)
     # The chunk ranker first: the scorer's candidates are the sentences of the ranker's top chunks.
     ranker, ranker_lines = fit_ranker(assistant, items, fit, predict)
     ranker.trained_on["dataset"] = " + ".join(_relative(p) for p in args.dataset)

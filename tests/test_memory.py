@@ -184,3 +184,14 @@ def test_a_remembered_question_about_other_grades_is_no_neighbour(assistant):
     # the 三年级 and 高中 questions are left out; the one naming no grade stays
     assert len(seventh.votes) == 1 and seventh.sentence_row(("c2", 0))[1] == 1.0
     assert len(memory.recall(vector, grades={3}).votes) == 2
+
+
+def test_the_memory_vectors_ship_with_the_package(assistant):
+    """A fresh index need not embed the remembered questions: evals.train ships their vectors."""
+    from assistant.memory import shipped_vectors
+
+    path = shipped_vectors(assistant.embedder)
+    assert path.exists(), "run python -m evals.train"
+    keys = set(np.load(path)["keys"].tolist())
+    memory = assistant.engine().memory
+    assert sum(k in keys for k in memory.keys) >= 0.95 * len(memory.keys)
