@@ -2,8 +2,9 @@
 
 Hand-set fusion (reciprocal ranks, place and grade factors, a re-ranking blend) fitted the phrasing of the
 questions it was tuned on. Here the pool is wide (both retrievers' top POOL_DEPTH plus the chunks holding the
-sentences closest in meaning), and the order comes from a model fitted by `python -m evals.train` on the train
-part of the parents'-words bank (assistant/data/ranker.json). Without a model the hand-set order stays.
+sentences closest in meaning, plus those that answered the nearest remembered questions), and the order comes
+from a model fitted by `python -m evals.train` on the parents'-words bank (assistant/data/ranker.json). Without a
+model the hand-set order stays.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Fit the chunk ranker (assistant/ranking.py) on the parents'-words bank (train and dev parts).
+"""Fit the chunk ranker (assistant/ranking.py) on the parents'-words bank (every spent part: evals.train.TRAIN).
 
 Called by `python -m evals.train` before the sentence scorer is fitted (the scorer's candidates come from the
 ranker's order). Each answerable question's candidate pool is labelled "holds a gold evidence snippet"; a

@@ -1,6 +1,6 @@
 """Learned sentence scorer: features of (question, candidate sentence) and a calibrated logistic model.
 
-The model (assistant/data/scorer.json) is fitted by `python -m evals.train` on the train and dev parts of the
+The model (assistant/data/scorer.json) is fitted by `python -m evals.train` on every spent part of the
 parents'-words bank; nothing here is tuned by hand. It gives each candidate sentence the probability that it
 answers the question, a question-level model gives the probability that the documents answer it at all, and
 the two decide the outcome: answer, related or none.
