@@ -40,7 +40,9 @@ VOTE_FEATURES = (
 # document added later, is as answerable as one with a twin in the memory.)
 QUESTION_MEMORY_FEATURES = (
     "memory_unanswerable",
-)  # share of the closest neighbours the documents did not answer
+)  # share of the closest neighbours the documents did not answer (0 for a candidate from a document no
+# remembered question was answered from: "not answerable" was said of the documents as they were then, and a
+# document added since may answer it)
 EVERYONE = "*"  # held out: the whole memory
 
 
@@ -104,6 +106,7 @@ class Recall:
     answerable: np.ndarray
     votes: list[frozenset[UnitKey]]
     top_similarity: float = 0.0
+    known_documents: frozenset[str] = frozenset()  # documents the neighbours' memory was answered from
     _by_chunk: list[frozenset[str]] = field(default_factory=list)
 
     def __post_init__(self):
@@ -127,9 +130,9 @@ class Recall:
         """VOTE_FEATURES of a candidate chunk (a vote for any of its sentences)."""
         return self._row([n for n, v in enumerate(self._by_chunk) if chunk_id in v])
 
-    def question_row(self) -> list[float]:
-        """QUESTION_MEMORY_FEATURES."""
-        if not len(self.similarities):
+    def question_row(self, document: str | None = None) -> list[float]:
+        """QUESTION_MEMORY_FEATURES, for a candidate from `document` (None: any)."""
+        if not len(self.similarities) or (document is not None and document not in self.known_documents):
             return [0.0]
         return [float((~self.answerable[:5]).mean())]
 
@@ -227,6 +230,7 @@ class QuestionMemory:
             answerable=self.answerable[order],
             votes=[self.votes[i] for i in order],
             top_similarity=float(sims[order[0]]) if order else 0.0,
+            known_documents=known,
         )
 
 

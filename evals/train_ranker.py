@@ -22,18 +22,22 @@ NO_MEMORY = 3
 def without_writer(assistant, item: dict) -> AbstractContextManager:
     """The question memory minus the questions of this item's writer (its id's letters: pA, tE…): features
     for training must look as they will for a new user, whose question has no twin in the memory. For every
-    NO_MEMORY-th question, the rule's documents are treated as added later: every remembered question answered
-    from them is left out too (the whole memory for an unanswerable one), so the models do not learn that
-    "no neighbour voted for it" means "not the answer" — a document a school adds has no votes."""
-    from assistant.memory import EVERYONE
-
+    NO_MEMORY-th question, the documents it is about are treated as added later: every remembered question
+    answered from them is left out too, so the models do not learn that "no neighbour voted for it" means "not
+    the answer" — a document a school adds has no votes. An answerable question is about its rule's documents;
+    any question is about the documents it names. Unanswerable questions are held out the same way as
+    answerable ones (not the whole memory: then "no neighbour at all" would mean "unanswerable", and a question
+    naming a newly added school, which has no neighbours, would be told "none")."""
     memory = assistant.engine().memory
     digest = int(hashlib.sha1(str(item.get("id", "")).encode("utf-8")).hexdigest(), 16)
     if digest % NO_MEMORY:
         return memory.holding_out({writer(item)})
-    documents = memory.documents(memory.locate(tuple(item.get("evidence") or ())))
-    if not item.get("answerable", True) or not documents:
-        return memory.holding_out({EVERYONE})
+    documents = set(memory.documents(memory.locate(tuple(item.get("evidence") or ()))))
+    if item.get("question"):
+        try:
+            documents |= assistant.understand(item["question"], item.get("history") or None).doc_ids
+        except Exception:  # a question the parser refuses has no candidates either
+            pass
     return memory.holding_out({writer(item)}, documents)
 
 

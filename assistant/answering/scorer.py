@@ -83,7 +83,6 @@ def features(
     order = (-sims).argsort().argsort()
     top_relevance = max(s.relevance for s in sentences)
     top_prior = max((s.hit.score for s in sentences), default=0.0) or 1.0
-    remembered = recall.question_row()
     rows = []
     for n, s in enumerate(sentences):
         hit = s.hit
@@ -110,7 +109,7 @@ def features(
             float(sims.max()),
             chunk_coverage,
             unknown_words,
-            *remembered,
+            *recall.question_row(hit.chunk.doc_id),
             *(float(query.qtype == q) for q in QTYPES),
             *recall.sentence_row((hit.chunk.id, s.start)),
         ]
