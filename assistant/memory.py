@@ -44,6 +44,7 @@ QUESTION_MEMORY_FEATURES = (
 # remembered question was answered from: "not answerable" was said of the documents as they were then, and a
 # document added since may answer it)
 EVERYONE = "*"  # held out: the whole memory
+OTHER_STAGE = -1  # the "grade" of a remembered question on a stage the documents do not cover (高中)
 
 
 @dataclass(frozen=True)

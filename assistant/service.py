@@ -17,7 +17,8 @@ from .embeddings import Embedder, QueryCache, build_embedder
 from .errors import AssistantError, IndexDamaged, IndexMissing
 from .index import DocRecord, IndexStore, IngestReport, LoadedIndex
 from .lexicon import lexicon
-from .memory import QuestionMemory, Remembered, load_items
+from .memory import OTHER_STAGE, QuestionMemory, Remembered, load_items
+from .quantities import OUT_OF_SCOPE
 from .query import Catalog, Query, QueryParser, QuestionProblem
 from .ranking import ChunkRanker, RankerModel
 from .records import Answer, Chunk, Hit
@@ -191,6 +192,9 @@ class Assistant:
                 query = parser.parse(item.question, list(item.history))
             except QuestionProblem:
                 return None
+            if query.out_of_scope or OUT_OF_SCOPE.search(item.question):
+                # 高中…: about none of the grades a question on grades 1–9 names, so never its neighbour
+                return query.text[:EMBED_WINDOW_CHARS], {OTHER_STAGE}
             return query.text[:EMBED_WINDOW_CHARS], query.grades
 
         memory = QuestionMemory(

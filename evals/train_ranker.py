@@ -25,9 +25,9 @@ def without_writer(assistant, item: dict) -> AbstractContextManager:
     NO_MEMORY-th question, the documents it is about are treated as added later: every remembered question
     answered from them is left out too, so the models do not learn that "no neighbour voted for it" means "not
     the answer" — a document a school adds has no votes. An answerable question is about its rule's documents;
-    any question is about the documents it names. Unanswerable questions are held out the same way as
-    answerable ones (not the whole memory: then "no neighbour at all" would mean "unanswerable", and a question
-    naming a newly added school, which has no neighbours, would be told "none")."""
+    any question is about the documents it names. Unanswerable questions are held out the same way (not the
+    whole memory: then "no neighbour at all" would mean "unanswerable", and a question naming a newly
+    added school, which has no neighbours, would be told "none")."""
     memory = assistant.engine().memory
     digest = int(hashlib.sha1(str(item.get("id", "")).encode("utf-8")).hexdigest(), 16)
     if digest % NO_MEMORY:
@@ -35,9 +35,11 @@ def without_writer(assistant, item: dict) -> AbstractContextManager:
     documents = set(memory.documents(memory.locate(tuple(item.get("evidence") or ()))))
     if item.get("question"):
         try:
-            documents |= assistant.understand(item["question"], item.get("history") or None).doc_ids
+            query = assistant.understand(item["question"], item.get("history") or None)
         except Exception:  # a question the parser refuses has no candidates either
-            pass
+            query = None
+        if query is not None:
+            documents |= query.doc_ids
     return memory.holding_out({writer(item)}, documents)
 
 

@@ -11,6 +11,7 @@ from assistant.memory import (
     EVERYONE,
     MEMORY_PATH,
     NO_VOTE_GAP,
+    OTHER_STAGE,
     QuestionMemory,
     Remembered,
     _Locator,
@@ -208,3 +209,19 @@ def test_the_memory_vectors_ship_with_the_package(assistant):
     keys = set(np.load(path)["keys"].tolist())
     memory = assistant.engine().memory
     assert sum(k in keys for k in memory.keys) >= 0.95 * len(memory.keys)
+
+
+def test_a_remembered_question_on_high_school_is_no_neighbour_of_one_on_grade_7(assistant):
+    memory = assistant.engine().memory
+    high = [n for n, item in enumerate(memory.items) if "高中" in item.question or "高一" in item.question]
+    assert high and all(memory.grades[n] == {OTHER_STAGE} for n in high)
+    question = "我家闺女刚上初一，每天晚上写作业写到快十一点，一天作业最多写多久啊"
+    query = assistant.understand(question)
+    vector = assistant.embedder.embed_query(query.text)
+    recall = memory.recall(vector, query.doc_ids, query.grades)
+    sims = memory.matrix @ vector
+    neighbours = [int(np.argmin(np.abs(sims - s))) for s in recall.similarities]
+    assert neighbours and not set(neighbours) & set(high)
+    # without the grade, the 高中 questions are among the closest (they read alike)
+    unfiltered = np.argsort(-sims)[:8]
+    assert set(unfiltered.tolist()) & set(high)

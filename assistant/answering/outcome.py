@@ -17,7 +17,7 @@ from ..query import Query
 from ..records import Answer, Hit
 from ..retrieval import EMBED_WINDOW_CHARS
 from ..sentence_vectors import SentenceVectors
-from .cues import wants_value
+from .cues import asked_kind, holds, wants_value
 from .draft import Draft
 from .extractive import NOT_FOUND, ExtractiveAnswerer
 from .scorer import (
@@ -40,6 +40,7 @@ RUNNER_UP = 0.8  # a second quote when its probability is this close to the best
 SHORT = 30  # a shorter sentence is quoted with the one after it
 MAX_HEDGED_CITATIONS = 2  # a list answer (more items) is not hedged: it is not one sentence's claim
 _VOTED = FEATURES.index("memory_rr")
+NAMED_VALUES = ("role:", "phone", "money", "clock", "date", "percent")  # value kinds a question names
 RELATED_LEAD = "资料中没有找到直接回答这个问题的规定。最相关的规定是："
 
 
@@ -110,8 +111,20 @@ class OutcomeDecider:
         # A related rule shares a word with the question (place names aside): 明天北京天气怎么样 shares only
         # 北京 with a Beijing report, and nothing at all is there when no question word is in the top chunks.
         # Or a remembered question close to this one was answered by it: parents' words for a rule are often
-        # none of its own (教孩子干活的课 ~ 劳动教育必修课).
-        related = [c for c in candidates if self.shares_a_word(query, c) or c.features[_VOTED] > 0]
+        # none of its own (教孩子干活的课 ~ 劳动教育必修课). Or the question names the sentence's document (a
+        # school, a county): it is about that document, and one added later has no remembered questions.
+        related = [
+            c
+            for c in candidates
+            if self.shares_a_word(query, c)
+            or c.features[_VOTED] > 0
+            or c.sentence.hit.chunk.doc_id in query.doc_ids
+        ]
+        if query.value_kind.startswith(NAMED_VALUES):
+            # A question asking for a named kind of value (多少钱, 几点, 电话, 校长是谁) is not answered by a
+            # rule without one, and quoting such a rule as "the most relevant" tells a parent nothing. (Counts
+            # and plain numbers are left to the models: 几节课 is often not what a message asks.)
+            related = [c for c in related if self.holds_asked_value(query, c.sentence)]
         if row[QUESTION_FEATURES.index("chunk_coverage")] == 0.0 or not related:
             return answer
         confidence = self.scorer.confidence(related[0].probability)
@@ -119,6 +132,12 @@ class OutcomeDecider:
         if outcome == "none":
             return answer
         candidates = related
+        if (
+            outcome == "answer"
+            and wants_value(query)
+            and not self.holds_asked_value(query, candidates[0].sentence)
+        ):
+            outcome = "related"  # never stated as the answer without the value asked for
         chosen = [candidates[0].sentence]
         if outcome == "related":
             best = candidates[0]
@@ -176,6 +195,11 @@ class OutcomeDecider:
         hedged = self.answerer.build(query, hits, self.draft(chosen, related=True), answer.evidence_score)
         hedged.outcome, hedged.confidence = "related", answer.confidence
         return hedged
+
+    def holds_asked_value(self, query: Query, sentence: Sentence) -> bool:
+        """What quoting the sentence shows holds a value of the kind the question asks for."""
+        kind = asked_kind(query)
+        return any(holds(kind, s.text) for s in self.run_of(sentence))
 
     def shares_a_word(self, query: Query, candidate: Candidate) -> bool:
         """The sentence, or the passage around it, holds one of the question's words (as a jieba word, place
