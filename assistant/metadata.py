@@ -71,7 +71,7 @@ def infer_title(text: str) -> str:
 
 
 def _trim(title: str) -> str:
-    title = title.strip()
+    title = lexicon().pattern("title_label").sub("", title.strip()).strip()
     return title if len(title) <= MAX_TITLE else title[:MAX_TITLE] + "…"
 
 

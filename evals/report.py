@@ -186,6 +186,28 @@ FROZEN = [
         "12 / 28",
         "2 / 8",
     ),
+    (
+        "`evals/parents/test6.jsonl`",
+        80,
+        "e4e3182 (session 6, final code)",
+        "0.767",
+        "0.967",
+        "0.783",
+        "0.867",
+        "3 / 60",
+        "0 / 20",
+    ),
+    (
+        "`evals/newdocs5/` (3 new documents, one in GBK, one HTML)",
+        36,
+        "e4e3182 (session 6, final code)",
+        "0.357",
+        "0.714",
+        "0.357",
+        "0.357",
+        "1 / 28",
+        "6 / 8",
+    ),
 ]
 
 

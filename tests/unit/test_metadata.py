@@ -32,6 +32,12 @@ def test_lines_apart_are_not_joined():
     assert infer_title(text) == "作业管理细则（修订）"
 
 
+def test_a_title_label_is_not_part_of_the_title():
+    text = "首页 > 通知公告\n标题：岚溪县教育局关于做好课后服务工作的通知\n各乡镇中心学校："
+    assert infer_title(text) == "岚溪县教育局关于做好课后服务工作的通知"
+    assert infer_meta(Path("notice.txt"), text).region == "岚溪县"
+
+
 def test_issuer_and_place_come_from_the_title():
     meta = infer_meta(Path("notice.txt"), SCRAPED)
     assert meta.title == "关于进一步规范青禾区校外培训机构管理的通知"
