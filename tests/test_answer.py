@@ -190,11 +190,6 @@ def test_a_role_question_is_answered_where_the_role_is_named(assistant):
     assert not answer.abstained and "关旸" in answer.text
 
 
-@pytest.mark.xfail(
-    reason="session 5 regression, still open in issue #10 after session 6's refit: the trust model does not back "
-    "the definition and the answerability model puts the question under none_below, so it is withdrawn",
-    strict=False,
-)
 def test_a_quoted_term_is_answered_by_the_sentence_that_defines_it(assistant):
     answer = assistant.ask("“疏堵结合”里的“堵”是什么意思？")
     assert not answer.abstained and "“堵”就是规范校外培训机构" in answer.text

@@ -174,7 +174,10 @@ class OutcomeDecider:
                 )
             )
             if trust < self.scorer.trust_below:
-                if self.scorer.answerable(row) < self.scorer.none_below:
+                # A cited passage holding the very term a question quotes (“堵”就是…, 坚持“一科一辅”。…) shows
+                # the documents do address it: such an answer is hedged, never withdrawn.
+                defined = bool(query.term) and any(query.term in c.quote for c in answer.citations)
+                if self.scorer.answerable(row) < self.scorer.none_below and not defined:
                     withdrawn = self.answerer.build(query, hits, Draft.abstain(NOT_FOUND), 0.0)
                     withdrawn.outcome, withdrawn.confidence = "none", answer.confidence
                     return withdrawn
