@@ -14,6 +14,7 @@ from .lexicon import lexicon
 from .records import DocumentMeta
 
 MAX_TITLE = 60
+SIGNATURE_LINES = 8  # a signature (issuer, date) sits in the last lines, before a footer
 HEAD_LINES = 12  # a title sits in the first lines, after the page's menus and breadcrumbs
 _SENTENCE_END = re.compile(r"[。；;！!？?]$")
 _YEAR = re.compile(r"(20\d\d)\s*[年—-]")
@@ -25,12 +26,12 @@ def infer_meta(path: Path, text: str) -> DocumentMeta:
     title = infer_title(text)
     tail = text[-400:]
     issuer = _first_issuer(title, text[:600], tail)
-    place = lex.pattern("place_in_title")
-    place_match = place.search(title) or place.search(issuer)  # 关于规范金河区… names it inside: the issuer
-    region = lex.pattern("title_lead_words").sub("", place_match.group(1)) if place_match else ""
+    places = _places(title, issuer, tail)
+    region = places[0] if places else ""
     year_match = _YEAR.search(text[:600]) or _YEAR.search(tail)
     slug = re.sub(r"[^0-9A-Za-z\u4e00-\u9fff]+", "-", path.stem).strip("-").lower() or "doc"
-    aliases = tuple(dict.fromkeys(a for a in (issuer, _school_of(title), region) if a and len(a) >= 2))
+    names = (issuer, _school_of(title), *places, *(_stem(p, text) for p in places))
+    aliases = tuple(dict.fromkeys(a for a in names if a and len(a) >= 2))
     return DocumentMeta(
         id=slug,
         title=title,
@@ -83,6 +84,37 @@ def _first_issuer(*texts: str) -> str:
         if match:
             return match.group(1)
     return ""
+
+
+def _places(title: str, issuer: str, tail: str) -> list[str]:
+    """Places the document is about: named in its title or issuer (关于规范金河区… names it inside), else in
+    the signature lines at its end (a school's rules signed 湄川市鹤湾区沐阳路小学)."""
+    lex = lexicon()
+    place, lead = lex.pattern("place_in_title"), lex.pattern("title_lead_words")
+    for texts in ([title, issuer], [line.strip() for line in tail.split("\n")[-SIGNATURE_LINES:]]):
+        found = [lead.sub("", name) for t in texts for name in _all_levels(place, t)]
+        if found:
+            return list(dict.fromkeys(found))
+    return []
+
+
+def _all_levels(place: re.Pattern[str], text: str) -> list[str]:
+    """湄川市鹤湾区沐阳路小学 names 湄川市 and, right after it, 鹤湾区."""
+    first = place.search(text)
+    if first is None:
+        return []
+    follow = place.search("“" + text[first.end(1) :])  # a lead character lets the next level start there
+    return [first.group(1), follow.group(1)] if follow and follow.start(1) == 1 else [first.group(1)]
+
+
+def _stem(place: str, text: str) -> str:
+    """棠州 for 棠州市, when the document itself writes the name only as a place (so 开发 of 开发区, a
+    word the text also uses on its own, is not a name)."""
+    stem = lexicon().pattern("place_suffix").sub("", place)
+    if len(stem) < 2 or stem == place:
+        return ""
+    alone = text.count(stem) - text.count(place)
+    return stem if alone <= text.count(place) else ""
 
 
 def _school_of(title: str) -> str:

@@ -29,6 +29,7 @@ from .sentence_vectors import SentenceVectors
 MODEL_PATH = Path(__file__).resolve().parent / "data" / "ranker.json"
 POOL_DEPTH = 60  # fused candidates from keyword and dense search
 SENTENCE_POOL = 10  # chunks of the closest sentences, whatever their chunk-level rank
+NAMED_POOL = 30  # chunks of a document the question names (a school's rules), whatever their rank
 UNRANKED = 100  # the rank given to a chunk a retriever did not return
 
 # Feature names, in the model's column order.
@@ -90,6 +91,9 @@ class ChunkRanker:
         self.model = model
         self.memory = memory
         self._row = {c.id: i for i, c in enumerate(index.chunks)}
+        self._doc_rows: dict[str, list[int]] = {}
+        for i, chunk in enumerate(index.chunks):
+            self._doc_rows.setdefault(chunk.doc_id, []).append(i)
 
     def pool(self, query: Query) -> tuple[list[Hit], np.ndarray]:
         """Candidate chunks (fused order first, then the sentence-search and memory additions) and their
@@ -108,6 +112,14 @@ class ChunkRanker:
             if chunk_id not in have and chunk_id in self.index.by_id:
                 have.add(chunk_id)
                 hits.append(Hit(chunk=self.index.by_id[chunk_id], boosts=["相似提问"]))
+        # A question naming a school or county is about its document: a rule of it that neither retriever
+        # ranked (期末数学卷多长时间 vs 考试时长：数学80分钟) is still a candidate.
+        named = [row for doc_id in sorted(query.doc_ids) for row in self._doc_rows.get(doc_id, [])]
+        for row in sorted(named, key=lambda r: -closest[r])[:NAMED_POOL]:
+            chunk = self.index.chunks[row]
+            if chunk.id not in have:
+                have.add(chunk.id)
+                hits.append(Hit(chunk=chunk, boosts=["所问文件"]))
         return hits, self.features(query, hits, closest, recall)
 
     def features(self, query: Query, hits: list[Hit], closest: np.ndarray, recall: Recall) -> np.ndarray:

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from assistant.ranking import CHUNK_FEATURES, MODEL_PATH, SENTENCE_POOL, RankerModel
+from assistant.ranking import CHUNK_FEATURES, MODEL_PATH, NAMED_POOL, SENTENCE_POOL, RankerModel
 from evals.train_ranker import hit_at
 
 pytestmark = pytest.mark.slow
@@ -98,3 +98,17 @@ def test_hit_at_counts_questions_with_a_gold_chunk_in_their_top_k():
     assert hit_at(scores, labels, groups, 1) == 0.0
     assert hit_at(scores, labels, groups, 2) == 0.5  # question 1: 0.8, 0.5 — gold 0.2 is third
     assert hit_at(scores, labels, groups, 3) == 1.0
+
+
+def test_every_chunk_of_a_named_school_is_a_candidate(assistant):
+    # Neither retriever need rank a school's rule for it to be considered when the question names the school.
+    engine = assistant.engine()
+    query = assistant.understand("芙蓉初中的老师家访有什么要求")
+    assert query.doc_ids
+    hits, _ = engine.ranker.pool(query)
+    pooled = {h.chunk.id for h in hits}
+    own = [c.id for c in engine.index.chunks if c.doc_id in query.doc_ids]
+    assert len(own) <= NAMED_POOL
+    assert set(own) <= pooled
+    unnamed, _ = engine.ranker.pool(assistant.understand("老师家访有什么要求"))
+    assert not any("所问文件" in h.boosts for h in unnamed)

@@ -43,3 +43,28 @@ def test_issuer_and_place_come_from_the_title():
     assert meta.title == "关于进一步规范青禾区校外培训机构管理的通知"
     assert meta.region == "青禾区"
     assert "青禾区" in meta.aliases
+
+
+SIGNED = """沐阳路小学作业与考试管理实施细则
+一、一、二年级不布置书面家庭作业。
+本细则由沐阳路小学教导处负责解释。
+湄川市鹤湾区沐阳路小学
+2023年8月28日
+友情链接：国家中小学智慧教育平台 | 华川市教育局
+您是本站第 0082631 位访客
+"""
+
+
+def test_a_place_only_in_the_signature_is_found_with_both_levels():
+    meta = infer_meta(Path("rules.txt"), SIGNED)
+    assert meta.region == "湄川市"
+    assert {"沐阳路小学", "湄川市", "鹤湾区", "湄川", "鹤湾"} <= set(meta.aliases)
+    assert "华川市" not in meta.aliases  # a footer link is not a signature
+
+
+def test_a_place_stem_is_a_name_only_when_the_text_uses_it_as_one():
+    title = "开发区教育局关于规范课后服务的通知\n"
+    assert "开发区" in infer_meta(Path("a.txt"), title + "开发区各学校：").aliases
+    assert "开发" in infer_meta(Path("b.txt"), title + "开发区各学校：").aliases
+    body = "开发课程资源，开发校本作业，开发劳动课程。"
+    assert "开发" not in infer_meta(Path("c.txt"), title + body).aliases
