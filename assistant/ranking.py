@@ -52,7 +52,6 @@ CHUNK_FEATURES = (
     "length",  # log of the chunk's length
     *VOTE_FEATURES,  # the nearest remembered questions' votes for the chunk (assistant/memory.py)
 )
-_GRADE_OTHER = CHUNK_FEATURES.index("grade_other")
 
 
 @dataclass
@@ -174,7 +173,4 @@ class ChunkRanker:
             return hits[:k]
         for hit, p in zip(hits, self.model.probabilities(rows), strict=True):
             hit.score = float(p)
-        # A chunk only about other grades than the question names comes after every other: the model weighs
-        # grade fit, but near-certain probabilities of similar chunks (七年级 vs 三至六年级 homework) tie.
-        other = {h.chunk.id: bool(row[_GRADE_OTHER]) for h, row in zip(hits, rows, strict=True)}
-        return sorted(hits, key=lambda h: (other[h.chunk.id], -h.score, self._row[h.chunk.id]))[:k]
+        return sorted(hits, key=lambda h: (-h.score, self._row[h.chunk.id]))[:k]

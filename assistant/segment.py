@@ -19,6 +19,7 @@ LEX = lexicon()
 # Words that carry no topic; dropping them keeps BM25 scores about content.
 STOPWORDS = frozenset(LEX.words("stopwords"))
 NOT_PLACES = frozenset(LEX.words("not_places"))
+PLACE_CACHE = 2048  # texts whose places are remembered
 _PUNCT = re.compile(r"^[\W_]+$")
 _CN_GRADE = LEX.pattern("cn_grade_digit")
 _CN_DIGIT = {name: str(n) for n, name in enumerate(LEX.words("grade_names"), start=1)}
@@ -35,6 +36,9 @@ class Segmenter:
 
     def __init__(self, user_dict: Path = USER_DICT):
         self._user_dict = user_dict
+        # Part-of-speech tagging is the slowest step of reading a question, and each question is read for
+        # its places more than once (the places it names, those the corpus does not know).
+        self._places: dict[str, list[str]] = {}
 
     @cached_property
     def _jieba(self) -> jieba.Tokenizer:
@@ -51,7 +55,13 @@ class Segmenter:
 
     def place_names(self, text: str) -> list[str]:
         """Place names (jieba's 'ns' tag) mentioned in `text`."""
-        return [w for w, flag in self._pos.cut(text) if flag == "ns" and len(w) >= 2 and w not in NOT_PLACES]
+        if (found := self._places.get(text)) is None:
+            if len(self._places) > PLACE_CACHE:
+                self._places.clear()
+            found = self._places[text] = [
+                w for w, flag in self._pos.cut(text) if flag == "ns" and len(w) >= 2 and w not in NOT_PLACES
+            ]
+        return list(found)
 
     def words(self, text: str) -> list[str]:
         """Plain segmentation (no canonicalisation), e.g. for highlighting."""
@@ -68,6 +78,7 @@ class Segmenter:
 
     def add_words(self, words: list[str]) -> None:
         """Keep names (titles, issuers, aliases) whole so a question naming them matches exactly."""
+        self._places.clear()
         for word in words:
             if word and len(word) >= 2:
                 self._jieba.add_word(canonical(word), freq=20000)

@@ -120,6 +120,10 @@ class OutcomeDecider:
             or c.features[_VOTED] > 0
             or c.sentence.hit.chunk.doc_id in query.doc_ids
         ]
+        if related and related[0].probability < RUNNER_UP * candidates[0].probability:
+            # The model's clear favourite says the rule in other words than the parent's (平板…1.5小时 for
+            # 抱着iPad打游戏): it, not a far weaker sentence that happens to share a word, is the related rule.
+            related.insert(0, candidates[0])
         if query.value_kind.startswith(NAMED_VALUES):
             # A question asking for a named kind of value (多少钱, 几点, 电话, 校长是谁) is not answered by a
             # rule without one, and quoting such a rule as "the most relevant" tells a parent nothing. (Counts
