@@ -263,8 +263,9 @@ class Assistant:
 
     def _answer(self, engine: _Engine, query: Query, hits: list[Hit], mode: str | None) -> Answer:
         """The extractive answer, its outcome (answer / related / none), then the optional LLM's wording."""
-        answer = engine.answerer.answer(query, hits)
-        if (mode or self.settings.retrieval.mode) == "hybrid_qu":
+        learned = (mode or self.settings.retrieval.mode) == "hybrid_qu"
+        answer = engine.answerer.answer(query, hits, lenient=learned and engine.decider.scorer is not None)
+        if learned:
             answer = engine.decider.decide(query, hits, answer)
         if self.llm is not None and not answer.abstained:
             answer = self.llm.rewrite(query, hits, answer)

@@ -93,7 +93,11 @@ class AnswerSettings(BaseSettings):
     model_config = _section("ASSISTANT_ANSWER_")
 
     # SEE: evals/README.md "Abstention" for how this was calibrated on evals/qa.jsonl.
-    abstain_below: float = Field(0.26, description="Evidence score (0–1) under which the answer abstains.")
+    abstain_below: float = Field(
+        0.26,
+        description="Evidence score (0–1) under which the answer abstains; with the learned models loaded, "
+        "an answer below it stands only when the answerability model backs the question.",
+    )
     max_citations: int = Field(4, description="Most sources quoted in one answer.")
     max_chars: int = Field(400, description="Upper bound of the answer text.")
     max_question_chars: int = Field(500, description="Longer questions are cut, with a notice.")

@@ -30,13 +30,14 @@ from .train_trust import fit_trust
 
 ROOT = Path(__file__).resolve().parent.parent
 # Every parents'-words set that has had its one frozen run: train and dev, and the spent test parts test,
-# test2, test3 and test4 (each was run once, unread, before it joined); and offtopic.jsonl, questions no
+# test2 … test6 (each was run once, unread, before it joined); and offtopic.jsonl, questions no
 # education-policy document answers (weather, phone repair, injection text…), so that "is anything here at all"
-# is learned from more than near-misses. evals/parents/test5.jsonl (session 6's development set) and the new-
-# documents sets never join training or the question memory.
+# is learned from more than near-misses. The new-documents sets never join training or the question memory
+# (their documents are not in the corpus).
 PARENTS = ROOT / "evals" / "parents"
 TRAIN = tuple(
-    PARENTS / f"{name}.jsonl" for name in ("train", "dev", "test", "test2", "test3", "test4", "offtopic")
+    PARENTS / f"{name}.jsonl"
+    for name in ("train", "dev", "test", "test2", "test3", "test4", "test5", "test6", "offtopic")
 )
 REPORT = ROOT / "evals" / "TRAINING.md"
 ANSWER_PRECISION = 0.8

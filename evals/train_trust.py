@@ -1,7 +1,8 @@
 """Fit the trust model: is an extractive answer right? Called by `python -m evals.train`.
 
-The extractive strategies answer with a value or a rule when their hand-set evidence score clears a bar; on
-parents' own words about half of those answers are wrong (evals/TRAINING.md). For every train question the
+The extractive strategies answer with a value or a rule; with the learned models loaded they compose even
+below their hand-set evidence bar (parents' own words rarely clear it), and on parents' words most of those
+answers are wrong (evals/TRAINING.md). For every train question the
 strategies answer, the features say where the learned sentence model ranks the cited sentence (out-of-fold
 probabilities), and the label is the eval's own judgement of the answer. A plain logistic regression (no class
 weights, so 0.5 means "as likely right as wrong") is cross-validated; below trust_below the answer is hedged
@@ -23,11 +24,18 @@ def collect(assistant, items: list[dict], questions: list[dict], oof: np.ndarray
     """Trust rows and labels of the train questions the extractive strategies answer."""
     from assistant.answering.outcome import MAX_HEDGED_CITATIONS
     from assistant.answering.scorer import trust_row
+    from assistant.query import QuestionProblem
 
     rows, labels = [], []
+    engine = assistant.engine()
     for n, item in enumerate(items):
-        with without_writer(assistant, item):  # no scorer: extractive only
-            answer = assistant.ask(item["question"], item.get("history") or None)
+        with without_writer(assistant, item):
+            # As users get it before the models judge it: the strategies compose even below the evidence bar.
+            try:
+                query = assistant.understand(item["question"], item.get("history") or None)
+            except QuestionProblem:  # told to say more, as a user would be
+                continue
+            answer = engine.answerer.answer(query, assistant._ranked(engine, query, None), lenient=True)
         if answer.abstained or len(answer.citations) > MAX_HEDGED_CITATIONS:
             continue
         keep = np.asarray(questions[n]["keep"], dtype=bool)

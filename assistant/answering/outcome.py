@@ -168,6 +168,13 @@ class OutcomeDecider:
         """An extractive answer, stated when the learned models back it. One they do not (trust below
         trust_below) is hedged as the most relevant rule, or withdrawn when the question does not look
         answerable from the documents at all (怎么给手机换电池 is not answered by a rule on phones in class)."""
+        defined = bool(query.term) and any(query.term in c.quote for c in answer.citations)
+        weak = answer.evidence_score < self.answerer.settings.abstain_below
+        if not defined and weak and (not candidates or self.scorer.answerable(row) < self.scorer.none_below):
+            # The strategies composed below the hand-set evidence bar (the answerer was lenient), and the
+            # answerability model does not back the question either (我家猫不吃东西一直睡觉 is not asked of
+            # a rule on children's sleep): no answer. Either signal alone keeps it.
+            return self.withdrawn(query, hits, answer)
         if candidates and len(answer.citations) <= MAX_HEDGED_CITATIONS:
             trust = self.scorer.trust(
                 trust_row(
@@ -178,16 +185,17 @@ class OutcomeDecider:
                 )
             )
             if trust < self.scorer.trust_below:
-                # A cited passage holding the very term a question quotes (“堵”就是…, 坚持“一科一辅”。…) shows
-                # the documents do address it: such an answer is hedged, never withdrawn.
-                defined = bool(query.term) and any(query.term in c.quote for c in answer.citations)
                 if self.scorer.answerable(row) < self.scorer.none_below and not defined:
-                    withdrawn = self.answerer.build(query, hits, Draft.abstain(NOT_FOUND), 0.0)
-                    withdrawn.outcome, withdrawn.confidence = "none", answer.confidence
-                    return withdrawn
+                    return self.withdrawn(query, hits, answer)
                 return self.hedge(query, hits, answer, candidates)
         answer.outcome = "answer"
         return answer
+
+    def withdrawn(self, query: Query, hits: list[Hit], answer: Answer) -> Answer:
+        """An extractive answer taken back: the documents do not look like answering the question."""
+        withdrawn = self.answerer.build(query, hits, Draft.abstain(NOT_FOUND), 0.0)
+        withdrawn.outcome, withdrawn.confidence = "none", answer.confidence
+        return withdrawn
 
     def hedge(self, query: Query, hits: list[Hit], answer: Answer, candidates: list[Candidate]) -> Answer:
         """An extractive answer that is more likely wrong than right is not stated as the answer: its sentence
