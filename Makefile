@@ -40,12 +40,14 @@ eval: setup
 	$(BIN)/python -m evals.newdocs --output evals/out/newdocs.json
 	$(BIN)/python -m evals.newdocs --docs evals/newdocs3/docs --questions evals/newdocs3/questions.jsonl \
 		--output evals/out/newdocs3_now.json
-	$(BIN)/python -m evals.run --dataset evals/parents/test5.jsonl --output evals/out/parents_test5.json
-	$(BIN)/python -m evals.newdocs --docs evals/newdocs4/docs --questions evals/newdocs4/questions.jsonl \
-		--output evals/out/newdocs4_now.json
+	$(BIN)/python -m evals.run --dataset evals/parents/test7.jsonl --output evals/out/parents_test7.json
+	$(BIN)/python -m evals.newdocs --docs evals/newdocs5/docs --questions evals/newdocs5/questions.jsonl \
+		--output evals/out/newdocs5_now.json
+	$(BIN)/python -m evals.newdocs --docs evals/newdocs6/docs --questions evals/newdocs6/questions.jsonl \
+		--output evals/out/newdocs6_now.json
 	$(BIN)/python -m evals.report evals/out/run.*.json --other evals/out/heldout.json evals/out/final_check.json \
-		evals/out/parents_train.json evals/out/parents_dev.json evals/out/parents_test5.json \
-		evals/out/newdocs.json evals/out/newdocs3_now.json evals/out/newdocs4_now.json
+		evals/out/parents_train.json evals/out/parents_dev.json evals/out/parents_test7.json \
+		evals/out/newdocs.json evals/out/newdocs3_now.json evals/out/newdocs5_now.json evals/out/newdocs6_now.json
 
 # Write the question memory and refit the learned chunk ranker, sentence scorer, answerability and trust models
 # (every spent part of the parents' bank)

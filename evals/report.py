@@ -208,6 +208,28 @@ FROZEN = [
         "1 / 28",
         "6 / 8",
     ),
+    (
+        "`evals/parents/test7.jsonl`",
+        80,
+        "6a857e9 (session 7, final code)",
+        "0.931",
+        "1.000",
+        "0.845",
+        "0.879",
+        "6 / 58",
+        "2 / 22",
+    ),
+    (
+        "`evals/newdocs6/` (3 new documents, one in GB18030, one HTML)",
+        36,
+        "6a857e9 (session 7, final code)",
+        "0.423",
+        "0.846",
+        "0.538",
+        "0.462",
+        "0 / 26",
+        "6 / 10",
+    ),
 ]
 
 

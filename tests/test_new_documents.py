@@ -4,7 +4,6 @@ from when a parent names the school or its place (the names come from the docume
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 
