@@ -30,7 +30,11 @@ def infer_meta(path: Path, text: str) -> DocumentMeta:
     region = places[0] if places else ""
     year_match = _YEAR.search(text[:600]) or _YEAR.search(tail)
     slug = re.sub(r"[^0-9A-Za-z\u4e00-\u9fff]+", "-", path.stem).strip("-").lower() or "doc"
-    names = (issuer, _school_of(title), *places, *(_stem(p, text) for p in places))
+    school = _school_of(title) or (issuer if _level(issuer) == "school" else "")
+    # 青石镇绿野小学 is also just 绿野小学 to the parents there
+    local = next((school[len(p) :] for p in places if school.startswith(p) and len(school) > len(p) + 3), "")
+    forms = (*_school_forms(school, text), local, *_school_forms(local, text))
+    names = (issuer, school, *forms, *places, *(_stem(p, text) for p in places))
     aliases = tuple(dict.fromkeys(a for a in names if a and len(a) >= 2))
     return DocumentMeta(
         id=slug,
@@ -108,13 +112,27 @@ def _all_levels(place: re.Pattern[str], text: str) -> list[str]:
 
 
 def _stem(place: str, text: str) -> str:
-    """棠州 for 棠州市, when the document itself writes the name only as a place (so 开发 of 开发区, a
-    word the text also uses on its own, is not a name)."""
-    stem = lexicon().pattern("place_suffix").sub("", place)
-    if len(stem) < 2 or stem == place:
+    """棠州 for 棠州市 (see _bare)."""
+    return _bare(place, lexicon().pattern("place_suffix").sub("", place), text)
+
+
+def _school_forms(school: str, text: str) -> list[str]:
+    """The names a school goes by in speech (lexicon: school_short_forms): 汀兰初中, 汀兰中学, 汀兰."""
+    forms = lexicon().table("school_short_forms")
+    for ending in sorted(forms, key=len, reverse=True):
+        if school.endswith(ending) and len(school) > len(ending) + 1:
+            core = school[: -len(ending)]
+            return [core + short for short in forms[ending].split()] + [_bare(school, core, text)]
+    return []
+
+
+def _bare(name: str, core: str, text: str) -> str:
+    """The name without its ending, when the document itself writes that only as part of the name (so 开发
+    of 开发区, a word the text also uses on its own, is not a name)."""
+    if len(core) < 2 or core == name:
         return ""
-    alone = text.count(stem) - text.count(place)
-    return stem if alone <= text.count(place) else ""
+    alone = text.count(core) - text.count(name)
+    return core if alone <= text.count(name) else ""
 
 
 def _school_of(title: str) -> str:

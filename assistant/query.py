@@ -15,6 +15,7 @@ LEX = lexicon()
 QTYPES: list[tuple[str, re.Pattern[str]]] = [(rule.name, rule.pattern) for rule in LEX.question_types]
 _HAS_TEXT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 _PLACE_SUFFIX = LEX.pattern("place_suffix")
+_HIGH_SCHOOL_ENTRY = LEX.pattern("high_school_entry")
 
 
 @dataclass
@@ -121,7 +122,8 @@ class QueryParser:
             previous, _ = self.rewrite_followup(earlier[-1], earlier[:-1])
             grades = other_grades(parse_grades(previous))
         out_of_scope = ""
-        if understand and (m := OUT_OF_SCOPE.search(text)) and _only_out_of_scope(text):
+        entry = _HIGH_SCHOOL_ENTRY.search(text)
+        if understand and (m := OUT_OF_SCOPE.search(text)) and _only_out_of_scope(text) and not entry:
             # "普通高中招生" is in the corpus; "高中生的作业" is not: only the latter is out of scope.
             context = text[m.start() : m.end() + 2]
             if context not in self.catalog.full_text:

@@ -63,6 +63,7 @@ def test_its_title_and_places_are_read_from_the_text(bot):
         "我是望湖路小学新来的数学老师，带五年级，期末数学卷给孩子多长时间答？",
         "我们青川区的望湖路小学，期末数学考多长时间啊",
         "云岭这边的小学期末数学考试考多久",
+        "望湖路那边期末数学卷子要答多久",
     ],
 )
 def test_a_question_naming_the_school_or_its_place_is_answered_from_it(bot, question):

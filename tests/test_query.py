@@ -104,3 +104,17 @@ def test_other_grades_survive_odd_history(assistant, history):
 def test_a_followup_swap_keeps_the_earlier_wording_intact(assistant):
     query = assistant.understand("冬季呢？", history=["课后服务 夏季几点结束？"])
     assert query.text.rstrip("？?") == "课后服务 冬季几点结束"
+
+
+@pytest.mark.parametrize(
+    ("question", "out_of_scope"),
+    [
+        ("我家老大读高中，周末补课行不行", "高中"),
+        ("高一的作业一天写多久", "高一"),
+        # 高中 as where a 初中 pupil goes next is a grade 7–9 matter (admission quotas are in the corpus)
+        ("听说好高中得把录取的位置分一部分给各个初中，分下去的起码占几成？", ""),
+        ("学校会不会按我们班考上好高中的人数给老师发奖金？", ""),
+    ],
+)
+def test_only_a_question_about_high_school_itself_is_out_of_scope(assistant, question, out_of_scope):
+    assert assistant.understand(question).out_of_scope == out_of_scope

@@ -68,3 +68,17 @@ def test_a_place_stem_is_a_name_only_when_the_text_uses_it_as_one():
     assert "开发" in infer_meta(Path("b.txt"), title + "开发区各学校：").aliases
     body = "开发课程资源，开发校本作业，开发劳动课程。"
     assert "开发" not in infer_meta(Path("c.txt"), title + body).aliases
+
+
+def test_a_school_goes_by_its_short_names_too():
+    text = "汀兰初级中学学生作业管理细则\n汀兰初级中学各年级：\n一、初中书面作业每天不超过90分钟。\n"
+    aliases = infer_meta(Path("rules.html"), text).aliases
+    assert {"汀兰初级中学", "汀兰初中", "汀兰中学", "汀兰"} <= set(aliases)
+    town = "青石镇绿野小学课后服务实施方案\n一、课后服务每天两课时。\n"
+    assert {"绿野小学", "绿野", "青石镇"} <= set(infer_meta(Path("plan.txt"), town).aliases)
+
+
+def test_a_bare_school_name_the_text_also_uses_as_a_word_is_not_a_name():
+    text = "实验小学作业管理细则\n开展实验教学，做好实验记录，保证实验课时。\n"
+    aliases = infer_meta(Path("rules.txt"), text).aliases
+    assert "实验小学" in aliases and "实验" not in aliases
