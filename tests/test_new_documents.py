@@ -78,4 +78,4 @@ def test_the_models_favourite_is_the_related_rule_even_in_other_words(bot):
     # answers; a far weaker sentence that happens to share a word is not quoted instead.
     answer = bot.ask("小学的娃周末抱着iPad打游戏，一天玩多久才算不超标？")
     assert answer.outcome in ("answer", "related")
-    assert "1小时" in answer.text and answer.citations[0].doc_id == _doc(bot).id
+    assert any(c.doc_id == _doc(bot).id and "1小时" in c.quote for c in answer.citations), answer.text

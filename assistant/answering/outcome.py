@@ -129,6 +129,9 @@ class OutcomeDecider:
             # rule without one, and quoting such a rule as "the most relevant" tells a parent nothing. (Counts
             # and plain numbers are left to the models: 几节课 is often not what a message asks.)
             related = [c for c in related if self.holds_asked_value(query, c.sentence)]
+        if query.qtype == "duration":
+            # The strategies' own type check: 睡眠时间不少于10小时 is a duration, but no homework time.
+            related = [c for c in related if c.sentence.type_ok] or related
         if row[QUESTION_FEATURES.index("chunk_coverage")] == 0.0 or not related:
             return answer
         confidence = self.scorer.confidence(related[0].probability)
