@@ -211,7 +211,7 @@ FROZEN = [
     (
         "`evals/parents/test7.jsonl`",
         80,
-        "6a857e9 (session 7, final code)",
+        "6a857e9 (session 7, final models)",
         "0.931",
         "1.000",
         "0.845",
@@ -222,7 +222,7 @@ FROZEN = [
     (
         "`evals/newdocs6/` (3 new documents, one in GB18030, one HTML)",
         36,
-        "6a857e9 (session 7, final code)",
+        "6a857e9 (session 7, final models)",
         "0.423",
         "0.846",
         "0.538",
