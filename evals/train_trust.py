@@ -5,8 +5,10 @@ below their hand-set evidence bar (parents' own words rarely clear it), and on p
 answers are wrong (evals/TRAINING.md). For every train question the
 strategies answer, the features say where the learned sentence model ranks the cited sentence (out-of-fold
 probabilities), and the label is the eval's own judgement of the answer. A plain logistic regression (no class
-weights, so 0.5 means "as likely right as wrong") is cross-validated; below trust_below the answer is hedged
-as the most relevant rule instead of stated.
+weights, so its output is a probability) is cross-validated. An answer is stated when more likely right than
+wrong; one composed below the evidence bar must clear trust_below: the lowest out-of-fold trust from which such
+answers are right at least TRUST_PRECISION of the time (a wrong value stated to a parent is the worst failure;
+a hedged right rule still shows the rule). Otherwise the answer is hedged as the most relevant rule.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from .run import score_one
 from .train_ranker import without_writer
 
 FOLDS = 5
-TRUST_BELOW = 0.5  # state an answer only when it is more likely right than wrong
+TRUST_PRECISION = 0.8  # as evals.train's ANSWER_PRECISION: a stated answer is right at least this often
+TRUST_FLOOR = 0.5  # never state an answer that is more likely wrong than right (outcome.STATE_FROM)
 
 
 def collect(assistant, items: list[dict], questions: list[dict], oof: np.ndarray, groups: np.ndarray):
@@ -51,6 +54,15 @@ def collect(assistant, items: list[dict], questions: list[dict], oof: np.ndarray
     return np.asarray(rows, dtype=np.float64), np.asarray(labels, dtype=bool)
 
 
+def precise_threshold(trust: np.ndarray, right: np.ndarray) -> float:
+    """The lowest trust from which the answers at or above it are right at least TRUST_PRECISION of the time."""
+    for t in np.unique(np.round(trust, 4)):
+        chosen = trust >= t
+        if t >= TRUST_FLOOR and chosen.sum() >= 5 and right[chosen].mean() >= TRUST_PRECISION:
+            return float(t)
+    return 1.0
+
+
 def fit_trust(assistant, items, questions, oof, groups, fit, predict):
     """(fields for ScorerModel, report lines). `fit`/`predict` are evals.train's logistic regression."""
     from sklearn.metrics import roc_auc_score
@@ -67,13 +79,15 @@ def fit_trust(assistant, items, questions, oof, groups, fit, predict):
         mean, scale, model = fit(x[train_idx], y[train_idx], balanced=False)
         oof_trust[test_idx] = predict(mean, scale, model, x[test_idx])
     mean, scale, model = fit(x, y, balanced=False)
-    hedged = oof_trust < TRUST_BELOW
+    weak = x[:, TRUST_FEATURES.index("evidence")] < assistant.settings.answer.abstain_below
+    trust_below = precise_threshold(oof_trust[weak], y[weak])
+    hedged = oof_trust < np.where(weak, trust_below, TRUST_FLOOR)
     fields = {
         "t_mean": [float(v) for v in mean],
         "t_scale": [float(v) for v in scale],
         "t_coef": [float(v) for v in model.coef_[0]],
         "t_intercept": float(model.intercept_[0]),
-        "trust_below": TRUST_BELOW,
+        "trust_below": trust_below,
     }
     lines = [
         "## Trust model (is an extractive answer right?)",
@@ -84,7 +98,9 @@ def fit_trust(assistant, items, questions, oof, groups, fit, predict):
         "| measure | value |",
         "|---|---|",
         f"| AUC ({FOLDS}-fold, out-of-fold) | {roc_auc_score(y, oof_trust):.3f} |",
-        f"| hedged at trust < {TRUST_BELOW} (out-of-fold) | {int(hedged.sum())} of {len(y)} |",
+        f"| below the evidence bar ({assistant.settings.answer.abstain_below}) | {int(weak.sum())} |",
+        f"| trust_below for those (stated right ≥ {TRUST_PRECISION:.0%}, out-of-fold) | {trust_below:.3f} |",
+        f"| hedged (out-of-fold; trust < {TRUST_FLOOR} above the bar) | {int(hedged.sum())} of {len(y)} |",
         f"| …of which wrong | {int((hedged & ~y).sum())} |",
         f"| stated, of which wrong | {int((~hedged & ~y).sum())} of {int((~hedged).sum())} |",
         "",

@@ -7,9 +7,11 @@ import json
 import numpy as np
 import pytest
 
+from assistant.answering.outcome import RELATED_LEAD
 from assistant.answering.scorer import FEATURES, MODEL_PATH, TRUST_FEATURES, ScorerModel, trust_row
 from assistant.sentence_vectors import SentenceVectors
 from evals.train import holds_evidence, thresholds
+from evals.train_trust import TRUST_PRECISION, precise_threshold
 
 
 def _model(**overrides) -> ScorerModel:
@@ -100,7 +102,7 @@ def test_related_is_labelled_and_none_is_abstained(assistant):
         assert data["outcome"] in {"answer", "related", "none"}
         assert data["abstained"] == (data["outcome"] == "none")
         if data["outcome"] == "related":
-            assert answer.text.startswith("资料中没有找到直接回答这个问题的规定。最相关的规定是")
+            assert answer.text.startswith(RELATED_LEAD)
             assert answer.citations
 
 
@@ -135,6 +137,18 @@ def test_trust_row_finds_where_the_model_ranks_the_cited_sentence():
     assert missing[0] == 0.0 and missing[1] == 0.0 and missing[2] == pytest.approx(0.9)
 
 
+def test_trust_below_is_where_stated_answers_become_precise_enough():
+    # ten answers by rising trust: from 0.6 up four of five are right, from 0.55 up only four of six
+    trust = np.array([0.1, 0.2, 0.3, 0.4, 0.55, 0.6, 0.7, 0.8, 0.9, 0.95])
+    right = np.array([False, True, False, True, False, False, True, True, True, True])
+    t = precise_threshold(trust, right)
+    assert t == pytest.approx(0.6)
+    assert right[trust >= t].mean() >= TRUST_PRECISION > right[trust >= 0.55].mean()
+    # never below one half, and nothing is stated when no cut is precise enough
+    assert precise_threshold(np.array([0.1, 0.2, 0.3, 0.4, 0.45] * 2), np.ones(10, dtype=bool)) == 1.0
+    assert precise_threshold(trust, np.zeros(10, dtype=bool)) == 1.0
+
+
 def test_trust_follows_its_weights_and_is_one_without_a_model():
     assert _model().trust(np.zeros(len(TRUST_FEATURES))) == 1.0
     n = len(TRUST_FEATURES)
@@ -145,19 +159,23 @@ def test_trust_follows_its_weights_and_is_one_without_a_model():
 
 
 def test_an_untrusted_extractive_answer_is_hedged_not_stated(assistant):
-    question = "北票市对不亲自批改作业的老师怎么处理？"
-    stated = assistant.ask(question)
-    assert stated.outcome == "answer" and stated.citations
+    # In parents' words the strategies compose below their evidence bar; trust_below decides.
+    question = "周末可以送孩子去补课班吗"
     saved = assistant.scorer.trust_below
     try:
-        assistant.scorer.trust_below = 1.01  # no answer is trusted: every stated answer becomes a hedge
+        assistant.scorer.trust_below = 0.0  # every answer is trusted
+        stated = assistant.ask(question)
+        assistant.scorer.trust_below = 1.01  # none is: every weak stated answer becomes a hedge
         hedged = assistant.ask(question)
+        # An answer above the bar needs only to be more likely right than wrong.
+        strong = assistant.ask("北票市对不亲自批改作业的老师怎么处理？")
     finally:
         assistant.scorer.trust_below = saved
+    assert stated.outcome == "answer" and stated.citations
+    assert stated.evidence_score < assistant.settings.answer.abstain_below
     assert hedged.outcome == "related" and not hedged.abstained
-    assert hedged.text.startswith("资料中没有找到直接回答这个问题的规定。最相关的规定是")
-    # the rule the strategies cited is still quoted (with the learned model's best sentence if different)
-    assert any(
-        c.quote[:15] in h.quote or h.quote[:15] in c.quote for c in stated.citations for h in hedged.citations
-    )
-    assert assistant.ask(question).outcome == "answer"  # the shipped threshold states it again
+    assert hedged.text.startswith(RELATED_LEAD)
+    # the rule the strategies cited is still quoted, as they cited it (with the model's best if different)
+    assert hedged.citations[0].quote == stated.citations[0].quote
+    assert "休息日" in hedged.text
+    assert strong.outcome == "answer" and strong.evidence_score >= assistant.settings.answer.abstain_below

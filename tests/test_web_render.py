@@ -342,7 +342,7 @@ def test_document_viewer_escapes_document_text_and_metadata(hostile):
     ("outcome", "abstained", "label"),
     [
         ("answer", False, "资料中的规定"),
-        ("related", False, "没有找到直接答复"),
+        ("related", False, "未必直接回答"),
         ("none", True, "没有找到相关规定"),
     ],
 )

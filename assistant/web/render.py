@@ -154,7 +154,7 @@ def conflict_values(conflicts: Sequence[str]) -> list[str]:
 # How the three outcomes look: a direct answer, the most related rule (not a direct answer), nothing found.
 OUTCOME_BADGES = {
     "answer": "✅ 资料中的规定",
-    "related": "🔎 没有找到直接答复，以下是最相关的规定，请对照自己的情况判断",
+    "related": "🔎 以下是最相关的规定，未必直接回答您的问题，请对照自己的情况判断",
     "none": "🚫 资料中没有找到相关规定",
 }
 
