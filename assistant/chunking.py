@@ -30,6 +30,7 @@ SOFT_HEADING_LEVEL = 7
 _SENTENCE = re.compile(r"[^。！？；!?;]*(?:[。！？；!?;]+[”’」』)）]*|$)")
 _TITLE_END = re.compile(r"[。！？；:：]")
 MAX_TITLE = 36
+SECTION_SEP = " > "
 
 
 @dataclass
@@ -37,6 +38,7 @@ class _Span:
     start: int
     end: int
     section: str
+    line: int = 0
 
 
 def heading_level(line: str) -> int | None:
@@ -88,7 +90,7 @@ def _sections(doc: Document, max_chars: int) -> list[_Span]:
     stack: list[tuple[int, str]] = []
     spans: list[_Span] = []
     pos = 0
-    for line in doc.text.split("\n"):
+    for number, line in enumerate(doc.text.split("\n")):
         start = pos
         pos += len(line) + 1
         if not line.strip():
@@ -98,10 +100,27 @@ def _sections(doc: Document, max_chars: int) -> list[_Span]:
             while stack and stack[-1][0] >= level:
                 stack.pop()
             stack.append((level, heading_title(line)))
-        section = " > ".join(title for _, title in stack)
+        section = SECTION_SEP.join(title for _, title in stack)
         for s, e in sentence_spans(line, start, max_chars):
-            spans.append(_Span(s, e, section))
+            spans.append(_Span(s, e, section, number))
     return spans
+
+
+def same_list(section: str, following: str) -> bool:
+    """`following` is a sibling item of `section` (二 > 1. then 二 > 2.) or its first item (二 then 二 > 1.)."""
+    a, b = section.split(SECTION_SEP), following.split(SECTION_SEP)
+    return len(b) >= 2 and (b[:-1] == a[:-1] and len(a) == len(b) or b[:-1] == a)
+
+
+def shared_section(spans: list[_Span]) -> str:
+    """The section path all spans of a chunk are under (the list's heading for several of its items)."""
+    parts = [s.section.split(SECTION_SEP) for s in spans]
+    common = []
+    for level in zip(*parts, strict=False):
+        if len(set(level)) > 1:
+            break
+        common.append(level[0])
+    return SECTION_SEP.join(common) or spans[-1].section
 
 
 def doc_grades(doc: Document) -> set[int]:
@@ -119,6 +138,11 @@ def chunk_document(doc: Document, settings: ChunkSettings, segmenter: Segmenter)
         length = span.end - span.start
         new_section = bool(current) and span.section != current[-1].section
         too_big = bool(current) and size + length > settings.max_chars
+        if new_section and not too_big and same_list(current[-1].section, span.section):
+            # One-line items of one list (1.…。 2.…。) share a chunk while they fit: alone, a 40-character item
+            # is too short to be found. Items with a body under their heading (1、校级管理 + lines) stay apart.
+            item_lines = {s.line for s in current if s.section == current[-1].section}
+            new_section = len(item_lines) > 1
         if new_section or too_big:
             if new_section and size < settings.min_chars:
                 pass  # a bare heading or a one-liner: carry it into the next chunk
@@ -130,7 +154,7 @@ def chunk_document(doc: Document, settings: ChunkSettings, segmenter: Segmenter)
                     # "…教师布置作业要有分层：" belongs with the items after it, not at the end of this chunk.
                     lead_in = current.pop()
                     size -= lead_in.end - lead_in.start
-                groups.append((current[-1].section, current))
+                groups.append((shared_section(current), current))
                 keep = current[-settings.overlap_sentences :] if (too_big and not new_section) else []
                 keep = (
                     keep
@@ -143,10 +167,10 @@ def chunk_document(doc: Document, settings: ChunkSettings, segmenter: Segmenter)
         current.append(span)
         size += length
     if current:
-        if groups and size < settings.min_chars and groups[-1][0] == current[-1].section:
+        if groups and size < settings.min_chars and groups[-1][0] == shared_section(current):
             section, last = groups.pop()
             current = last + [s for s in current if s.start >= last[-1].end]
-        groups.append((current[-1].section, current))
+        groups.append((shared_section(current), current))
 
     fallback = doc_grades(doc)
     chunks = []

@@ -6,6 +6,7 @@ import pytest
 
 from assistant.chunking import chunk_document, heading_level
 from assistant.corpus import load_corpus
+from assistant.records import Document, DocumentMeta
 from assistant.segment import Segmenter
 from assistant.settings import ChunkSettings
 from tests.conftest import CORPUS
@@ -77,3 +78,32 @@ def test_a_lead_in_line_stays_with_the_items_it_introduces(chunks):
             # A chunk may end at a colon only when the lead-in is all it holds (nothing to move it away from).
             later = [c for d, c in chunks if d.id == chunk.doc_id and c.start > chunk.start]
             assert not later or len(re.findall(r"[。！？；\n]", body)) == 0, (chunk.id, body[-30:])
+
+
+def test_one_line_items_of_a_list_share_a_chunk_and_items_with_a_body_do_not():
+    text = "\n".join(
+        [
+            "二、课后服务",
+            "（二）服务时间。",
+            "1.第一时段为下午放学后至17:00，主要安排学生完成书面作业。",
+            "2.第二时段为17:00至18:00，开展体育、艺术、阅读等社团活动。",
+            "3.每年11月1日至次年3月31日执行冬季作息，第二时段结束时间提前至17:30。",
+            "（三）作业管理",
+            "1、校级管理",
+            "学校成立作业管理领导小组，每月检查一次各班作业记录单，对超量布置作业的班级通报批评并责令整改。",
+            "2、年级组管理",
+            "年级组长每周汇总本年级各科作业时长，确保一二年级不布置书面作业，三至六年级不超过60分钟。",
+        ]
+    )
+    doc = Document(meta=DocumentMeta(id="t", title="某县课后服务通知"), text=text, sha256="x")
+    chunks = chunk_document(doc, ChunkSettings(), Segmenter())
+    [times] = [c for c in chunks if "冬季作息" in c.text]
+    # alone, a 40-character item is too short to be found: the list's items travel together, under its heading
+    assert "第一时段" in times.text and "第二时段为17:00至18:00" in times.text
+    assert times.section == "二、课后服务"  # the path every line of it is under (it opens at that heading)
+    assert "3.每年" not in times.section
+    # an item whose rule is on the lines under its heading keeps its own chunk and section
+    [school] = [c for c in chunks if "每月检查一次" in c.text]
+    assert "年级组长" not in school.text and school.section.endswith("1、校级管理")
+    for chunk in chunks:
+        assert doc.text[chunk.start : chunk.end] == chunk.text
