@@ -102,8 +102,9 @@ def test_one_line_items_of_a_list_share_a_chunk_and_items_with_a_body_do_not():
     assert "第一时段" in times.text and "第二时段为17:00至18:00" in times.text
     assert times.section == "二、课后服务"  # the path every line of it is under (it opens at that heading)
     assert "3.每年" not in times.section
-    # an item whose rule is on the lines under its heading keeps its own chunk and section
+    # an item whose rule is on the lines under its heading does not share its chunk with the next item
     [school] = [c for c in chunks if "每月检查一次" in c.text]
-    assert "年级组长" not in school.text and school.section.endswith("1、校级管理")
+    [grade] = [c for c in chunks if "年级组长" in c.text]
+    assert school is not grade and grade.section.endswith("2、年级组管理")
     for chunk in chunks:
         assert doc.text[chunk.start : chunk.end] == chunk.text
