@@ -128,14 +128,7 @@ class OutcomeDecider:
             # The model's clear favourite says the rule in other words than the parent's (平板…1.5小时 for
             # 抱着iPad打游戏): it, not a far weaker sentence that happens to share a word, is the related rule.
             related.insert(0, candidates[0])
-        if query.value_kind.startswith(NAMED_VALUES):
-            # A question asking for a named kind of value (多少钱, 几点, 电话, 校长是谁) is not answered by a
-            # rule without one, and quoting such a rule as "the most relevant" tells a parent nothing. (Counts
-            # and plain numbers are left to the models: 几节课 is often not what a message asks.)
-            related = [c for c in related if self.holds_asked_value(query, c.sentence)]
-        if query.qtype == "duration":
-            # The strategies' own type check: 睡眠时间不少于10小时 is a duration, but no homework time.
-            related = [c for c in related if c.sentence.type_ok] or related
+        related = self.fitting(query, related)
         if row[QUESTION_FEATURES.index("chunk_coverage")] == 0.0 or not related:
             return answer
         confidence = self.scorer.confidence(related[0].probability)
@@ -211,10 +204,10 @@ class OutcomeDecider:
 
     def hedge(self, query: Query, hits: list[Hit], answer: Answer, candidates: list[Candidate]) -> Answer:
         """An extractive answer not trusted enough to state: the strategies' own quotes (as they cited them:
-        their sentence may be outside the model's candidates) and the learned model's best sentence are
-        quoted as the most relevant rules."""
+        their sentence may be outside the model's candidates) and the learned model's best sentence of the
+        kind asked for are quoted as the most relevant rules."""
         citations = [replace(c, number=n) for n, c in enumerate(answer.citations, start=1)]
-        best = candidates[0].sentence
+        best = (self.fitting(query, candidates) or candidates)[0].sentence
         if not any(same_sentence(c.quote, best.text) for c in citations):
             citations.append(self.answerer.cite(len(citations) + 1, self.run_of(best)))
         lines = [f"《{c.title}》：「{c.quote}」[{c.number}]" for c in citations]
@@ -222,6 +215,19 @@ class OutcomeDecider:
         hedged = self.answerer.build(query, hits, draft, answer.evidence_score)
         hedged.outcome, hedged.confidence = "related", answer.confidence
         return hedged
+
+    def fitting(self, query: Query, candidates: list[Candidate]) -> list[Candidate]:
+        """The candidates that can be quoted as the most relevant rule for what the question asks."""
+        if query.value_kind.startswith(NAMED_VALUES):
+            # A question asking for a named kind of value (多少钱, 几点, 电话, 校长是谁) is not answered by a
+            # rule without one, and quoting such a rule as "the most relevant" tells a parent nothing. (Counts
+            # and plain numbers are left to the models: 几节课 is often not what a message asks.)
+            candidates = [c for c in candidates if self.holds_asked_value(query, c.sentence)]
+        if query.qtype == "duration":
+            # The strategies' own type check: 睡眠时间不少于10小时 is a duration, but no homework time; nor is
+            # 21:30仍未完成作业的…停笔 (a clock time) the answer to how long homework may take.
+            candidates = [c for c in candidates if c.sentence.type_ok] or candidates
+        return candidates
 
     def holds_asked_value(self, query: Query, sentence: Sentence) -> bool:
         """What quoting the sentence shows holds a value of the kind the question asks for."""
