@@ -15,6 +15,7 @@ from .records import DocumentMeta
 
 MAX_TITLE = 60
 SIGNATURE_LINES = 8  # a signature (issuer, date) sits in the last lines, before a footer
+SIGNATURE_CHARS = 40  # a signature line names an issuer or a date, not a sentence
 HEAD_LINES = 12  # a title sits in the first lines, after the page's menus and breadcrumbs
 _SENTENCE_END = re.compile(r"[。；;！!？?]$")
 _YEAR = re.compile(r"(20\d\d)\s*[年—-]")
@@ -25,8 +26,9 @@ def infer_meta(path: Path, text: str) -> DocumentMeta:
     lex = lexicon()
     title = infer_title(text)
     tail = text[-400:]
-    issuer = _first_issuer(title, text[:600], tail)
-    places = _places(title, issuer, tail)
+    signature = "\n".join(_signature_lines(tail))
+    issuer = _first_issuer(title, text[:600], signature)
+    places = _places(title, issuer, signature)
     region = places[0] if places else ""
     year_match = _YEAR.search(text[:600]) or _YEAR.search(tail)
     slug = re.sub(r"[^0-9A-Za-z\u4e00-\u9fff]+", "-", path.stem).strip("-").lower() or "doc"
@@ -90,12 +92,19 @@ def _first_issuer(*texts: str) -> str:
     return ""
 
 
+def _signature_lines(tail: str) -> list[str]:
+    """The last lines that could be a signature: short, not a sentence (…，并通过镇政府网站…公开 names no
+    issuer)."""
+    lines = [line.strip() for line in tail.split("\n") if line.strip()][-SIGNATURE_LINES:]
+    return [line for line in lines if len(line) <= SIGNATURE_CHARS and not re.search(r"[，,。；;]", line)]
+
+
 def _places(title: str, issuer: str, tail: str) -> list[str]:
     """Places the document is about: named in its title or issuer (关于规范金河区… names it inside), else in
     the signature lines at its end (a school's rules signed 湄川市鹤湾区沐阳路小学)."""
     lex = lexicon()
     place, lead = lex.pattern("place_in_title"), lex.pattern("title_lead_words")
-    for texts in ([title, issuer], [line.strip() for line in tail.split("\n")[-SIGNATURE_LINES:]]):
+    for texts in ([title, issuer], tail.split("\n")):
         found = [lead.sub("", name) for t in texts for name in _all_levels(place, t)]
         if found:
             return list(dict.fromkeys(found))

@@ -62,6 +62,23 @@ def test_a_place_only_in_the_signature_is_found_with_both_levels():
     assert "华川市" not in meta.aliases  # a footer link is not a signature
 
 
+def test_a_sentence_near_the_end_is_not_a_signature():
+    text = (
+        "关于2024年度校外培训机构规范治理工作情况的报告\n"
+        "今年以来，我镇坚持把校外培训治理作为落实“双减”工作的重要抓手。\n"
+        + "全年开展联合检查，排查隐形变异培训，引导家长理性选择校外培训。\n"
+        * 25
+        + "五是完善部门联合执法机制，对拒不整改的机构依法从严处罚，并通过镇政府网站向社会公开曝光。\n"
+        "1.联合检查：16次；\n"
+        "砚川县杏坪镇人民政府\n"
+        "2024年12月18日\n"
+    )
+    meta = infer_meta(Path("report.txt"), text)
+    assert meta.issuer == "砚川县杏坪镇人民政府"
+    assert {"砚川县", "杏坪镇", "杏坪"} <= set(meta.aliases)
+    assert not any("并通过" in a for a in meta.aliases)
+
+
 def test_a_place_stem_is_a_name_only_when_the_text_uses_it_as_one():
     title = "开发区教育局关于规范课后服务的通知\n"
     assert "开发区" in infer_meta(Path("a.txt"), title + "开发区各学校：").aliases
