@@ -45,9 +45,14 @@ eval: setup
 		--output evals/out/newdocs5_now.json
 	$(BIN)/python -m evals.newdocs --docs evals/newdocs6/docs --questions evals/newdocs6/questions.jsonl \
 		--output evals/out/newdocs6_now.json
+	$(BIN)/python -m evals.run --dataset evals/parents/test8.jsonl --output evals/out/parents_test8.json
+	$(BIN)/python -m evals.newdocs --docs evals/newdocs7/docs --questions evals/newdocs7/questions.jsonl \
+		--output evals/out/newdocs7_now.json
 	$(BIN)/python -m evals.report evals/out/run.*.json --other evals/out/heldout.json evals/out/final_check.json \
 		evals/out/parents_train.json evals/out/parents_dev.json evals/out/parents_test7.json \
-		evals/out/newdocs.json evals/out/newdocs3_now.json evals/out/newdocs5_now.json evals/out/newdocs6_now.json
+		evals/out/parents_test8.json \
+		evals/out/newdocs.json evals/out/newdocs3_now.json evals/out/newdocs5_now.json evals/out/newdocs6_now.json \
+		evals/out/newdocs7_now.json
 
 # Write the question memory and refit the learned chunk ranker, sentence scorer, answerability and trust models
 # (every spent part of the parents' bank)

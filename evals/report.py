@@ -230,6 +230,28 @@ FROZEN = [
         "0 / 26",
         "6 / 10",
     ),
+    (
+        "`evals/parents/test8.jsonl`",
+        80,
+        "ad67518 (session 8, final models)",
+        "0.867",
+        "0.917",
+        "0.783",
+        "0.783",
+        "2 / 60",
+        "1 / 20",
+    ),
+    (
+        "`evals/newdocs7/` (3 new documents, one in GBK, one HTML, one UTF-16)",
+        36,
+        "ad67518 (session 8, final models)",
+        "0.444",
+        "0.926",
+        "0.556",
+        "0.630",
+        "2 / 27",
+        "6 / 9",
+    ),
 ]
 
 
