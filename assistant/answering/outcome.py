@@ -223,10 +223,20 @@ class OutcomeDecider:
             # rule without one, and quoting such a rule as "the most relevant" tells a parent nothing. (Counts
             # and plain numbers are left to the models: 几节课 is often not what a message asks.)
             candidates = [c for c in candidates if self.holds_asked_value(query, c.sentence)]
-        if query.qtype == "duration":
+        if query.qtype == "duration" and candidates:
             # The strategies' own type check: 睡眠时间不少于10小时 is a duration, but no homework time; nor is
             # 21:30仍未完成作业的…停笔 (a clock time) the answer to how long homework may take.
-            candidates = [c for c in candidates if c.sentence.type_ok] or candidates
+            typed = [c for c in candidates if c.sentence.type_ok] or candidates
+            favourite = candidates[0]
+            if (
+                typed[0] is not favourite
+                and typed[0].probability < RUNNER_UP * favourite.probability
+                and holds("duration", favourite.sentence.text)
+            ):
+                # The model's clear favourite holds a duration the type check does not tie to the question's
+                # words (平板…使用时间不宜超过1小时 for 抱着iPad打游戏一天玩多久): it stays first.
+                typed = [favourite, *typed]
+            candidates = typed
         return candidates
 
     def holds_asked_value(self, query: Query, sentence: Sentence) -> bool:
