@@ -55,6 +55,10 @@ class Query:
     out_of_scope: str = ""
     rewritten_from_history: bool = False
     notice: str = ""
+    # Sentence features for this question, keyed by (chunk, sentence start, previous sentence's tokens): the
+    # ranker, the extractive answerer and the outcome decision read the same chunks, and reading is the
+    # costliest part of a question after the embedding.
+    memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
 
 class QuestionProblem(Exception):

@@ -43,26 +43,32 @@ class TermWeights:
 
     def coverage(self, tokens: list[str], text_tokens: set[str] | frozenset[str]) -> float:
         """IDF-weighted share of the question's terms that a text contains (0–1, higher = more relevant)."""
-        total, groups = self._weighted_groups(tuple(tokens))
+        total, singles, groups = self._weighted_groups(tuple(tokens))
         if not total:
             return 0.0
-        found = 0.0
+        # Most question words have no search pieces; they are summed without a max (this runs ~1,000 times
+        # per question).
+        found = sum(w for t, w in singles if t in text_tokens)
         for group in groups:
             found += max((w for t, w in group if t in text_tokens), default=0.0)
         return found / total
 
-    def _weighted_groups(self, tokens: tuple[str, ...]) -> tuple[float, list[list[tuple[str, float]]]]:
+    def _weighted_groups(
+        self, tokens: tuple[str, ...]
+    ) -> tuple[float, list[tuple[str, float]], list[list[tuple[str, float]]]]:
         """One question word counts once: 考试成绩 and its search pieces 考试/试成/成绩 are one term, fully
         found when the whole word is, partly when only a piece is. Cached: the same terms are scored
-        against every candidate sentence."""
+        against every candidate sentence. Returns the total weight, the one-token words, the pieced words."""
         cached = self._group_cache.get(tokens)
         if cached is None:
             unique = list(dict.fromkeys(t for t in tokens if not t.startswith("⏱")))
             groups = [[(t, self.term_weight(t)) for t in group] for group in _word_groups(unique)]
             total = sum(max(w for _, w in group) for group in groups)
+            singles = [group[0] for group in groups if len(group) == 1]
+            pieced = [group for group in groups if len(group) > 1]
             if len(self._group_cache) > 10_000:
                 self._group_cache.clear()
-            cached = self._group_cache[tokens] = (total, groups)
+            cached = self._group_cache[tokens] = (total, singles, pieced)
         return cached
 
 

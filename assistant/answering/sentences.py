@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..chunking import sentence_spans
 from ..lexicon import lexicon
@@ -120,8 +120,13 @@ class SentenceReader:
                     continue
                 seen.add(text)
                 sentence = Sentence(hit, rank, s, e, text)
-                sentence.features = self.features(query, sentence, (terms, asked), tokens, previous, context)
-                sentence.features.prior = hit.score / top if top else 0.0
+                key = (hit.chunk.id, s, previous)
+                known = query.memo.get(key)
+                if known is None:
+                    known = query.memo[key] = self.features(
+                        query, sentence, (terms, asked), tokens, previous, context
+                    )
+                sentence.features = replace(known, prior=hit.score / top if top else 0.0)
                 previous = tokens
                 out.append(sentence)
         return out
