@@ -209,16 +209,21 @@ _CLAUSES = re.compile(r"[^，,。！!？?；;\n]+[？?]?")
 _ASKING = LEX.pattern("asking")
 
 
+TAIL_CHARS = 100  # an over-long message's last words kept when no clause marks where its question starts
+
+
 def trim_question(text: str, max_chars: int) -> tuple[str, str]:
     """(text, notice): an over-long message cut to `max_chars` — the one rule for the CLI, the web app and
     the API. A long paste usually ends with the question: keep the opening (who, which grade) and the ask."""
     if len(text) <= max_chars:
         return text, ""
     asking = question_part(text)
-    if asking != text and len(asking) < max_chars // 2:
-        cut = f"{text[: max_chars - len(asking) - 1]}，{asking}"
-        return cut, f"问题太长，只按开头和最后的提问（共 {max_chars} 个字以内）检索。"
-    return text[:max_chars], f"问题太长，只按前 {max_chars} 个字检索。"
+    if asking == text or len(asking) >= max_chars // 2:
+        # No clause break near the end (a paste without punctuation): the ask is still most likely its last
+        # words, and the opening alone would answer a question nobody asked.
+        asking = text[-min(TAIL_CHARS, max_chars // 2) :]
+    cut = f"{text[: max_chars - len(asking) - 1]}，{asking}"
+    return cut, f"问题太长，只按开头和最后的提问（共 {max_chars} 个字以内）检索。"
 
 
 def _ask_what(subject: str) -> str:

@@ -258,6 +258,12 @@ def test_a_long_paste_keeps_its_opening_and_its_question(assistant):
     assert not answer.abstained and "1小时" in answer.text and "半小时" in answer.text
 
 
+def test_a_long_paste_without_punctuation_is_answered_from_its_last_words(assistant):
+    answer = assistant.ask("我家孩子作业太多了天天写到很晚" * 330 + "三年级每天作业最多多久？")
+    assert "问题太长" in answer.notice
+    assert not answer.abstained and "1小时" in answer.text
+
+
 @pytest.mark.parametrize("grade", ["三", "四", "五"])
 def test_a_sleep_rule_is_not_a_homework_time(assistant, grade):
     # SEE: issue 12: "孩子睡眠不足，三年级作业最多写多久？" was answered with 睡眠时间不少于10小时.

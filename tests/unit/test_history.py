@@ -79,3 +79,11 @@ def test_one_rule_cuts_an_overlong_paste_keeping_opening_and_question():
     )
     assert "开头和最后的提问" in notice
     assert trim_question("三年级作业多久？", 500) == ("三年级作业多久？", "")
+
+
+def test_a_paste_without_punctuation_keeps_its_last_words():
+    # Nothing marks where the question starts; keeping only the first 500 characters lost it.
+    paste = "老师每天布置很多作业孩子写到很晚" * 300 + "三年级每天作业最多多久？"
+    text, notice = trim_question(paste, 500)
+    assert len(text) <= 500 and text.endswith("三年级每天作业最多多久？")
+    assert text.startswith("老师每天布置很多作业") and "问题太长" in notice
