@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # chromadb and bm25s load only when a generation is opened: `
 
     from .embeddings import Embedder
 
-FORMAT_VERSION = 5  # bump when chunking or grade parsing changes what is stored
+FORMAT_VERSION = 6  # bump when chunking, grade parsing or inferred metadata changes what is stored
 META_FIELDS = {"generation", "collection", "documents", "chunk_count", "embedding", "chunker"}
 
 

@@ -33,8 +33,12 @@ def infer_meta(path: Path, text: str) -> DocumentMeta:
     year_match = _YEAR.search(text[:600]) or _YEAR.search(tail)
     slug = re.sub(r"[^0-9A-Za-z\u4e00-\u9fff]+", "-", path.stem).strip("-").lower() or "doc"
     school = _school_of(title) or (issuer if _level(issuer) == "school" else "")
-    # 青石镇绿野小学 is also just 绿野小学 to the parents there
-    local = next((school[len(p) :] for p in places if school.startswith(p) and len(school) > len(p) + 3), "")
+    # 青石镇绿野小学 is also just 绿野小学 to the parents there, and 榆港市云杉区桐花路小学 is 桐花路小学
+    local = school
+    for place in places:  # outermost level first, as the title names them
+        if local.startswith(place) and len(local) > len(place) + 3:
+            local = local[len(place) :]
+    local = "" if local == school else local
     forms = (*_school_forms(school, text), local, *_school_forms(local, text))
     names = (issuer, school, *forms, *places, *(_stem(p, text) for p in places))
     aliases = tuple(dict.fromkeys(a for a in names if a and len(a) >= 2))

@@ -133,7 +133,7 @@ class QueryParser:
             if context not in self.catalog.full_text:
                 out_of_scope = m.group(0)
         asked = question_part(text) if understand else text
-        qtype = question_type(asked)
+        qtype, kind = asked_value(text, asked)
         doc_ids, names = self.catalog.docs_named(canonical(text)) if understand else (set(), [])
         unknown = self.unknown_places(text, names) if understand else []
         return Query(
@@ -144,7 +144,7 @@ class QueryParser:
             grade_tokens=self.grade_tokens(text) if grades else set(),
             grades=grades,
             qtype=qtype,
-            value_kind=value_kind(asked, qtype),
+            value_kind=kind,
             doc_ids=doc_ids,
             place_names=names,
             places=self.segmenter.place_names(text) if understand else [],
@@ -288,6 +288,20 @@ _COUNT = LEX.pattern("asks_count")
 # "校长是谁？" asks for the holder of a role: only a sentence that names that role can answer it.
 _ROLE_ASKED = LEX.pattern("asks_role")
 _RATE = LEX.word("rate_words")
+
+
+def asked_value(text: str, asked: str) -> tuple[str, str]:
+    """(question type, asked value) of the asking clause; a bare 多少 asks in the unit of the amount the
+    message's story gives: "每天晚上刷题要刷一个多小时，学校规定到底留多少？" asks how long."""
+    qtype = question_type(asked)
+    kind = value_kind(asked, qtype)
+    if (
+        kind == "number"
+        and LEX.pattern("bare_how_much").search(asked)
+        and LEX.pattern("story_duration").search(text)
+    ):
+        return "duration", "duration"
+    return qtype, kind
 
 
 def value_kind(text: str, qtype: str) -> str:

@@ -19,25 +19,45 @@ from __future__ import annotations
 import argparse
 import difflib
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 from .run import load_dataset, norm
-from .train_ranker import fit_ranker, without_writer, writer
+from .train_ranker import each_item, fit_ranker, without_writer, writer
 from .train_trust import fit_trust
 
 ROOT = Path(__file__).resolve().parent.parent
 # Every parents'-words set that has had its one frozen run: train and dev, and the spent test parts test,
-# test2 … test6 (each was run once, unread, before it joined); and offtopic.jsonl, questions no
+# test2 … test8 (each was run once, unread, before it joined); and offtopic.jsonl, questions no
 # education-policy document answers (weather, phone repair, injection text…), so that "is anything here at all"
-# is learned from more than near-misses. The new-documents sets never join training or the question memory
-# (their documents are not in the corpus).
+# is learned from more than near-misses.
 PARENTS = ROOT / "evals" / "parents"
 TRAIN = tuple(
     PARENTS / f"{name}.jsonl"
-    for name in ("train", "dev", "test", "test2", "test3", "test4", "test5", "test6", "offtopic")
+    for name in (
+        "train",
+        "dev",
+        "test",
+        "test2",
+        "test3",
+        "test4",
+        "test5",
+        "test6",
+        "test7",
+        "test8",
+        "offtopic",
+    )
+)
+# The spent new-documents sets (each run once, unread, before it joined): documents no manifest names, asked
+# about in parents' words. They teach the models what a school's own document looks like to them: no remembered
+# question ever voted for its sentences, and a question names its school. Their documents join a temporary copy
+# of the corpus, never the shipped index or the question memory.
+NEWDOCS = tuple(
+    (ROOT / "evals" / name / "docs", ROOT / "evals" / name / "questions.jsonl")
+    for name in ("newdocs", "newdocs2", "newdocs3", "newdocs4", "newdocs5", "newdocs6", "newdocs7")
 )
 REPORT = ROOT / "evals" / "TRAINING.md"
 ANSWER_PRECISION = 0.8
@@ -59,10 +79,10 @@ def holds_evidence(sentence: str, evidence: list[str]) -> bool:
     return False
 
 
-def collect(assistant, items: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[dict]]:
+def collect(sources) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[dict]]:
     """Features, labels and question index of every candidate, plus one record per question."""
     rows, labels, groups, questions = [], [], [], []
-    for n, item in enumerate(items):
+    for n, assistant, item in each_item(sources):
         with without_writer(assistant, item):
             candidates = assistant.candidates(item["question"], item.get("history") or None)
         positives = 0
@@ -172,16 +192,13 @@ def main(argv: list[str] | None = None) -> int:
         "--memory-output", type=Path, default=None, help="default: assistant/data/memory.jsonl"
     )
     parser.add_argument("--report", type=Path, default=REPORT)
+    parser.add_argument(
+        "--no-newdocs", action="store_true", help="leave out the spent new-documents sets (faster)"
+    )
     args = parser.parse_args(argv)
 
-    from sklearn.isotonic import IsotonicRegression
-    from sklearn.metrics import log_loss, roc_auc_score
-    from sklearn.model_selection import GroupKFold, StratifiedKFold
-
     from assistant import Assistant, Settings
-    from assistant.answering.scorer import FEATURES, MODEL_PATH, ScorerModel, question_row
     from assistant.memory import MEMORY_PATH, Remembered, save_items, shipped_vectors
-    from assistant.ranking import MODEL_PATH as RANKER_PATH
 
     started = time.perf_counter()
     items = [item for path in args.dataset for item in load_dataset(path)]
@@ -204,12 +221,54 @@ def main(argv: list[str] | None = None) -> int:
     engine = assistant.engine()
     shipped = shipped_vectors(assistant.embedder)
     np.savez(shipped, keys=np.array(engine.memory.keys), vectors=engine.memory.matrix)
+    sources = [(assistant, items)]
+    dataset = " + ".join(_relative(p) for p in args.dataset)
+    with tempfile.TemporaryDirectory(prefix="train-newdocs-") as tmp:
+        if not args.no_newdocs:
+            sources.append(newdocs_source(Path(tmp), assistant, memory))
+            dataset += " + " + " + ".join(_relative(q) for _, q in NEWDOCS)
+        return fit_all(args, sources, dataset, started)
+
+
+def newdocs_source(home: Path, assistant, memory) -> tuple[object, list[dict]]:
+    """An assistant over the corpus plus every spent new-documents set's documents (no manifest entry), with
+    the same question memory, and those sets' questions."""
+    import shutil
+
+    from assistant import Assistant, Settings
+
+    shutil.copytree(ROOT / "corpus", home / "corpus")
+    items = []
+    for docs, questions in NEWDOCS:
+        for path in sorted(docs.iterdir()):
+            shutil.copy2(path, home / "corpus" / path.name)
+        items += load_dataset(questions)
+    other = Assistant(Settings(home=home), scorer=None, ranker=None, memory=memory)
+    # Sentence and question vectors are cached by text: the corpus's need not be embedded again.
+    other.settings.index_dir.mkdir(parents=True, exist_ok=True)
+    for cache in assistant.settings.index_dir.glob("*-vectors-*.npz"):
+        shutil.copy2(cache, other.settings.index_dir / cache.name)
+    report = other.ingest()
+    print(report.summary(), file=sys.stderr)
+    return other, items
+
+
+def fit_all(args, sources, dataset: str, started: float) -> int:
+    """Fit the ranker, the sentence scorer, the answerability and the trust model on every source's questions."""
+    from sklearn.isotonic import IsotonicRegression
+    from sklearn.metrics import log_loss, roc_auc_score
+    from sklearn.model_selection import GroupKFold, StratifiedKFold
+
+    from assistant.answering.scorer import FEATURES, MODEL_PATH, ScorerModel, question_row
+    from assistant.ranking import MODEL_PATH as RANKER_PATH
+
     # The chunk ranker first: the scorer's candidates are the sentences of the ranker's top chunks.
-    ranker, ranker_lines = fit_ranker(assistant, items, fit, predict)
-    ranker.trained_on["dataset"] = " + ".join(_relative(p) for p in args.dataset)
+    ranker, ranker_lines = fit_ranker(sources, fit, predict)
+    ranker.trained_on["dataset"] = dataset
     ranker.save(args.ranker_output or RANKER_PATH)
-    assistant.ranker = assistant.engine().ranker.model = ranker
-    x, y, groups, questions = collect(assistant, items)
+    for assistant, _ in sources:
+        assistant.ranker = assistant.engine().ranker.model = ranker
+    x, y, groups, questions = collect(sources)
     n = len(questions)
     answerable = np.array([q["answerable"] for q in questions])
     reachable = np.array([q["positives"] > 0 for q in questions])
@@ -236,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     none_below = balanced_threshold(q_oof, answerable)
     q_mean, q_scale, q_model = fit(qx, answerable)
 
-    trust_fields, trust_lines = fit_trust(assistant, items, questions, oof, groups, fit, predict)
+    trust_fields, trust_lines = fit_trust(sources, questions, oof, groups, fit, predict)
 
     mean, scale, model = fit(x, y)
     knots = np.unique(np.concatenate([isotonic.X_thresholds_, [0.0, 1.0]]))
@@ -257,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
         none_below=none_below,
         **trust_fields,
         trained_on={
-            "dataset": " + ".join(_relative(p) for p in args.dataset),
+            "dataset": dataset,
             "questions": n,
             "candidates": int(len(y)),
         },

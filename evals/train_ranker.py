@@ -48,11 +48,21 @@ def writer(item: dict) -> str:
     return match.group(0) if match else ""
 
 
-def collect(assistant, items: list[dict]):
+def each_item(sources: list[tuple[object, list[dict]]]):
+    """(question index, assistant, item) over every source: the shipped corpus's questions with its assistant,
+    the spent new-documents sets' questions with an assistant over the corpus plus those documents."""
+    n = 0
+    for assistant, items in sources:
+        for item in items:
+            yield n, assistant, item
+            n += 1
+
+
+def collect(sources: list[tuple[object, list[dict]]]):
     """Feature rows, labels, question index and the hand-set order's first-hit rank per question."""
-    engine = assistant.engine()
     rows, labels, groups, hand_ranks = [], [], [], []
-    for n, item in enumerate(items):
+    for n, assistant, item in each_item(sources):
+        engine = assistant.engine()
         evidence = [norm(e) for e in item.get("evidence", []) if e]
         if not item.get("answerable", True) or not evidence:
             continue
@@ -85,13 +95,13 @@ def hit_at(scores: np.ndarray, labels: np.ndarray, groups: np.ndarray, k: int) -
     return float(np.mean(found)) if found else 0.0
 
 
-def fit_ranker(assistant, items: list[dict], fit, predict):
+def fit_ranker(sources: list[tuple[object, list[dict]]], fit, predict):
     """(RankerModel, report lines). `fit`/`predict` are evals.train's standardised logistic regression."""
     from sklearn.model_selection import GroupKFold
 
     from assistant.ranking import CHUNK_FEATURES, RankerModel
 
-    x, y, groups, hand = collect(assistant, items)
+    x, y, groups, hand = collect(sources)
     oof = np.zeros(len(y))
     for train_idx, test_idx in GroupKFold(n_splits=FOLDS).split(x, y, groups):
         mean, scale, model = fit(x[train_idx], y[train_idx])

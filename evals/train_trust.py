@@ -16,22 +16,22 @@ from __future__ import annotations
 import numpy as np
 
 from .run import score_one
-from .train_ranker import without_writer
+from .train_ranker import each_item, without_writer
 
 FOLDS = 5
 TRUST_PRECISION = 0.8  # as evals.train's ANSWER_PRECISION: a stated answer is right at least this often
 TRUST_FLOOR = 0.5  # never state an answer that is more likely wrong than right (outcome.STATE_FROM)
 
 
-def collect(assistant, items: list[dict], questions: list[dict], oof: np.ndarray, groups: np.ndarray):
+def collect(sources, questions: list[dict], oof: np.ndarray, groups: np.ndarray):
     """Trust rows and labels of the train questions the extractive strategies answer."""
     from assistant.answering.outcome import MAX_HEDGED_CITATIONS
     from assistant.answering.scorer import trust_row
     from assistant.query import QuestionProblem
 
     rows, labels = [], []
-    engine = assistant.engine()
-    for n, item in enumerate(items):
+    for n, assistant, item in each_item(sources):
+        engine = assistant.engine()
         with without_writer(assistant, item):
             # As users get it before the models judge it: the strategies compose even below the evidence bar.
             try:
@@ -63,14 +63,15 @@ def precise_threshold(trust: np.ndarray, right: np.ndarray) -> float:
     return 1.0
 
 
-def fit_trust(assistant, items, questions, oof, groups, fit, predict):
+def fit_trust(sources, questions, oof, groups, fit, predict):
     """(fields for ScorerModel, report lines). `fit`/`predict` are evals.train's logistic regression."""
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold
 
     from assistant.answering.scorer import TRUST_FEATURES
 
-    x, y = collect(assistant, items, questions, oof, groups)
+    x, y = collect(sources, questions, oof, groups)
+    assistant = sources[0][0]
     if len(y) < 2 * FOLDS or y.all() or not y.any():
         return {}, ["## Trust model", "", f"Not fitted: {len(y)} extractive answers.", ""]
 

@@ -10,7 +10,8 @@ import pytest
 from assistant.answering.outcome import RELATED_LEAD
 from assistant.answering.scorer import FEATURES, MODEL_PATH, TRUST_FEATURES, ScorerModel, trust_row
 from assistant.sentence_vectors import SentenceVectors
-from evals.train import holds_evidence, thresholds
+from evals.train import NEWDOCS, holds_evidence, thresholds
+from evals.train_ranker import each_item
 from evals.train_trust import TRUST_PRECISION, precise_threshold
 
 
@@ -111,6 +112,26 @@ def test_evidence_labels_accept_a_piece_of_the_marked_sentence():
     assert holds_evidence("三至六年级学生书面作业时间平均每天不超过1小时。", evidence)
     assert holds_evidence("书面作业时间平均每天不超过1小时", evidence)
     assert not holds_evidence("初中学生每天睡眠时间应达到9小时。", evidence)
+
+
+def test_training_walks_every_source_with_its_own_assistant_and_one_question_index():
+    corpus, newdocs = object(), object()
+    sources = [(corpus, [{"id": "a"}, {"id": "b"}]), (newdocs, [{"id": "nX001"}])]
+    assert [(n, a, item["id"]) for n, a, item in each_item(sources)] == [
+        (0, corpus, "a"),
+        (1, corpus, "b"),
+        (2, newdocs, "nX001"),
+    ]
+
+
+def test_the_spent_new_documents_sets_can_share_one_training_home():
+    # They are copied into one folder: two files of the same name would silently drop a document.
+    names = [path.name for docs, _ in NEWDOCS for path in docs.iterdir()]
+    assert names and len(names) == len(set(names))
+    questions = [
+        json.loads(line) for _, path in NEWDOCS for line in path.read_text("utf-8").splitlines() if line
+    ]
+    assert len(questions) >= 250 and all(q["id"].startswith("n") for q in questions)
 
 
 def test_thresholds_balance_the_two_kinds_of_mistake():

@@ -93,6 +93,9 @@ def test_a_school_goes_by_its_short_names_too():
     assert {"汀兰初级中学", "汀兰初中", "汀兰中学", "汀兰"} <= set(aliases)
     town = "青石镇绿野小学课后服务实施方案\n一、课后服务每天两课时。\n"
     assert {"绿野小学", "绿野", "青石镇"} <= set(infer_meta(Path("plan.txt"), town).aliases)
+    # a city and a district before the school's own name: parents say only the last part
+    city = "榆港市云杉区桐花路小学作业管理实施细则\n一、三、四年级每天书面作业不超过40分钟。\n"
+    assert {"桐花路小学", "云杉区", "榆港市"} <= set(infer_meta(Path("rules.txt"), city).aliases)
 
 
 def test_a_bare_school_name_the_text_also_uses_as_a_word_is_not_a_name():

@@ -3,7 +3,7 @@
 import pytest
 
 from assistant.followup import FollowupRewriter
-from assistant.query import question_part, question_type, value_kind
+from assistant.query import asked_value, question_part, question_type, value_kind
 
 
 @pytest.mark.parametrize(
@@ -26,6 +26,15 @@ from assistant.query import question_part, question_type, value_kind
 def test_question_type_and_asked_value(question, qtype, kind):
     assert question_type(question) == qtype
     assert value_kind(question, qtype) == kind
+
+
+def test_a_bare_how_much_asks_in_the_unit_of_the_story():
+    story = "孩子每晚写作业要写两个多小时，老师一天到底能布置多少？"
+    assert asked_value(story, question_part(story)) == ("duration", "duration")
+    # no amount of time in the message, or a thing counted (多少道题): still a number
+    assert asked_value("老师一天到底能布置多少？", "老师一天到底能布置多少？") == ("number", "number")
+    counted = "孩子每晚写作业要写两个多小时，老师一天布置多少道题？"
+    assert asked_value(counted, question_part(counted)) == ("number", "number")
 
 
 def test_question_part_keeps_the_asking_clause():
