@@ -53,14 +53,23 @@ class FollowupRewriter:
         if not core:
             return previous, True
         new_grade = GRADE_WORDS.search(core)
-        if new_grade and GRADE_WORDS.search(previous):
-            return GRADE_WORDS.sub(new_grade.group(0), previous, count=1), True
+        if first := GRADE_WORDS.search(previous):
+            if new_grade:
+                # Every grade word of the earlier question gives way (二年级…低年级 → 三年级…): one left behind
+                # would keep its grades in the question.
+                rest = GRADE_WORDS.sub("", previous[first.end() :])
+                return previous[: first.start()] + new_grade.group(0) + rest, True
         if sibling := sibling_swap(previous, core, self.segmenter.words(previous)):
             return sibling, True  # 夏季几点结束？ + 冬季呢？ → 冬季几点结束？
         docs, _ = self.docs_named(canonical(core))
         if INTERROGATIVE.search(core) and not docs and not new_grade:
             # A new question about the same subject: 没有课的老师几点可以到岗？ + 那几点可以下班？
             subject = previous[: q.start()] if (q := INTERROGATIVE.search(previous)) else ""
+            story = max(subject.rfind("，"), subject.rfind(","))
+            if story >= 2:
+                # A longer message: its story is the subject; its own asking clause (这种日子最早几点进校门)
+                # would only blur the new question.
+                return f"{subject[:story]}，{core}？", True
             subject = _SUBJECT_TAIL.sub("", subject.rstrip("，, "))
             if len(subject) >= 2:
                 return f"{subject.rstrip('，, ')}{core}？", True

@@ -54,6 +54,14 @@ def rewriter(segmenter):
         (["夏季课后服务几点结束？"], "冬季呢？", "冬季课后服务几点结束？"),
         (["没有课的老师几点可以到岗？"], "那几点可以下班？", "没有课的老师几点可以下班？"),
         (["三年级作业多久？", "那五年级呢？"], "初一呢？", "初一作业多久？"),
+        # a new question after a story: the story stays, the earlier asking clause goes
+        (
+            ["我在二小教美术，上午头一节没课的日子最早几点到校？"],
+            "那放学后没事了，几点能走？",
+            "我在二小教美术，放学后没事了，几点能走？",
+        ),
+        # the earlier question's other grade word (低年级) goes too, or its grades would stay
+        (["娃读二年级，低年级一学期能统考几回？"], "那升到三年级以后呢", "娃读三年级，一学期能统考几回？"),
     ],
 )
 def test_followups_are_rewritten(rewriter, history, followup, expected):
