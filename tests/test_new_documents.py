@@ -4,6 +4,7 @@ from when a parent names the school or its place (the names come from the docume
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -79,3 +80,32 @@ def test_the_models_favourite_is_the_related_rule_even_in_other_words(bot):
     answer = bot.ask("小学的娃周末抱着iPad打游戏，一天玩多久才算不超标？")
     assert answer.outcome in ("answer", "related")
     assert any(c.doc_id == _doc(bot).id and "1小时" in c.quote for c in answer.citations), answer.text
+
+
+@pytest.fixture(scope="module")
+def tonghua(assistant, tmp_path_factory) -> Assistant:
+    """The session's index plus a spent new-documents set's school rules (GBK, no manifest entry)."""
+    home = tmp_path_factory.mktemp("tonghua")
+    shutil.copytree(assistant.settings.home / "corpus", home / "corpus")
+    shutil.copytree(assistant.settings.index_dir, home / "indexes")
+    docs = Path(__file__).resolve().parent.parent / "evals" / "newdocs7" / "docs"
+    shutil.copy2(docs / "tonghualu_xiaoxue_zuoye.txt", home / "corpus")
+    new = Assistant(Settings(home=home))
+    assert new.ingest().added == ["tonghualu-xiaoxue-zuoye"]
+    return new
+
+
+def test_a_school_after_its_city_and_district_goes_by_its_own_name(tonghua):
+    # Titled 榆港市云杉区桐花路小学…: parents say 桐花路小学, and their question is about that school only.
+    answer = tonghua.ask("孩子在桐花路小学读五年级，每天的书面作业一般要多长时间写完？")
+    assert answer.citations and all(c.doc_id == "tonghualu-xiaoxue-zuoye" for c in answer.citations)
+    assert "50分钟" in answer.text
+
+
+def test_the_models_near_favourite_holding_the_asked_clock_time_is_the_related_rule(tonghua):
+    # No word of the question (做功课, 熬, 不写) is in the rule (20:45仍未完成书面作业的，可以停止书写), and
+    # the school's short name (桐花小学) is not one it goes by: only the model's choice and the asked kind
+    # (几点: a clock time) point to it. Before, this was told "没有找到".
+    answer = tonghua.ask("娃做功课慢吞吞，都快九点了还没弄完，桐花小学有没有讲熬到几点就可以不写了？")
+    assert answer.outcome in ("answer", "related")
+    assert any("20:45" in c.quote for c in answer.citations), answer.text
