@@ -252,6 +252,28 @@ FROZEN = [
         "2 / 27",
         "6 / 9",
     ),
+    (
+        "`evals/parents/test9.jsonl`",
+        80,
+        "a1dd5e2 (session 9, final models)",
+        "0.770",
+        "0.967",
+        "0.803",
+        "0.820",
+        "5 / 61",
+        "0 / 19",
+    ),
+    (
+        "`evals/newdocs8/` (3 new documents: GB18030, HTML, docx)",
+        36,
+        "a1dd5e2 (session 9, final models)",
+        "0.741",
+        "0.926",
+        "0.556",
+        "0.704",
+        "1 / 27",
+        "5 / 9",
+    ),
 ]
 
 
