@@ -1,6 +1,7 @@
 """Each answer strategy on hand-built chunks: durations, enumerations, definitions, rules, abstention."""
 
 from assistant.answering.quotes import MAX_QUOTE, window
+from assistant.records import Hit
 
 HOMEWORK = {
     "plan-a": "一、二年级不布置书面家庭作业。三至六年级学生书面作业时间平均每天不超过1小时。",
@@ -104,3 +105,21 @@ def test_a_duration_must_measure_the_asked_topic(shelf):
 def test_a_sleep_question_still_gets_the_sleep_rule(shelf):
     answer = shelf(SLEEP_AND_HOMEWORK).ask("三年级学生每天睡眠时间不少于多长时间？")
     assert not answer.abstained and "10小时" in answer.text
+
+
+def test_a_questions_sentences_are_read_once_and_each_read_gets_its_own_prior(shelf, monkeypatch):
+    # The ranker, the extractive answerer and the outcome decision read the same chunks for one question.
+    books = shelf(HOMEWORK)
+    query = books.parser.parse("三年级每天的书面作业不超过多长时间？")
+    first = books.reader.read(query, books.hits())
+    calls = []
+    original = books.reader.features
+    monkeypatch.setattr(books.reader, "features", lambda *a: calls.append(a) or original(*a))
+    rescored = [Hit(chunk=h.chunk, score=h.score / 2 if i else h.score) for i, h in enumerate(books.hits())]
+    again = books.reader.read(query, rescored)
+    assert not calls and [s.text for s in again] == [s.text for s in first]
+    assert [s.relevance for s in again] == [s.relevance for s in first]
+    assert [s.features.prior for s in again] != [s.features.prior for s in first]  # priors follow the hits
+    assert (
+        books.reader.read(books.parser.parse("五年级作业多久？"), books.hits()) and calls
+    )  # a new question reads anew
