@@ -9,9 +9,11 @@ import pytest
 
 from assistant.answering.outcome import RELATED_LEAD
 from assistant.answering.scorer import FEATURES, MODEL_PATH, TRUST_FEATURES, ScorerModel, trust_row
+from assistant.memory import MEMORY_PATH as MEMORY_FILE
+from assistant.memory import load_items
 from assistant.sentence_vectors import SentenceVectors
 from evals.train import NEWDOCS, holds_evidence, thresholds
-from evals.train_ranker import each_item
+from evals.train_ranker import each_item, writer
 from evals.train_trust import TRUST_PRECISION, precise_threshold
 
 
@@ -131,7 +133,10 @@ def test_the_spent_new_documents_sets_can_share_one_training_home():
     questions = [
         json.loads(line) for _, path in NEWDOCS for line in path.read_text("utf-8").splitlines() if line
     ]
-    assert len(questions) >= 250 and all(q["id"].startswith("n") for q in questions)
+    assert len(questions) >= 250 and len({q["id"] for q in questions}) == len(questions)
+    # their documents are not in the shipped index: their questions never join the question memory
+    remembered = {item.group for item in load_items(MEMORY_FILE)}
+    assert remembered and not remembered & {writer(q) for q in questions}
 
 
 def test_thresholds_balance_the_two_kinds_of_mistake():
