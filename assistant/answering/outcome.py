@@ -128,17 +128,14 @@ class OutcomeDecider:
             # The model's clear favourite says the rule in other words than the parent's (平板…1.5小时 for
             # 抱着iPad打游戏): it, not a far weaker sentence that happens to share a word, is the related rule.
             related.insert(0, candidates[0])
-        typed = next(iter(self.fitting(query, candidates)), None)
-        if (
-            query.value_kind.startswith(NAMED_VALUES)
-            and typed is not None
-            and typed not in related
-            and typed.probability >= RUNNER_UP * candidates[0].probability
-        ):
+        if query.value_kind.startswith(NAMED_VALUES):
             # The model all but prefers a sentence holding the named kind of value asked for (20:45仍未完成…停止
             # 书写 for 熬到几点就可以不写了): parents' words need not be its words for it to be the related rule.
             # (A duration's type check does not weigh grades; fitting() keeps its own favourite rule for those.)
-            related = sorted([typed, *related], key=lambda c: -c.probability)
+            near = [c for c in candidates if c.probability >= RUNNER_UP * candidates[0].probability]
+            typed = next(iter(self.fitting(query, near)), None)
+            if typed is not None and typed not in related:
+                related = sorted([typed, *related], key=lambda c: -c.probability)
         related = self.fitting(query, related)
         if row[QUESTION_FEATURES.index("chunk_coverage")] == 0.0 or not related:
             return answer
