@@ -19,6 +19,7 @@ LEX = lexicon()
 # Words that carry no topic; dropping them keeps BM25 scores about content.
 STOPWORDS = frozenset(LEX.words("stopwords"))
 NOT_PLACES = frozenset(LEX.words("not_places"))
+_NOT_PLACE_START = LEX.pattern("not_place_start")
 PLACE_CACHE = 2048  # texts whose places are remembered
 _PUNCT = re.compile(r"^[\W_]+$")
 _CN_GRADE = LEX.pattern("cn_grade_digit")
@@ -59,7 +60,9 @@ class Segmenter:
             if len(self._places) > PLACE_CACHE:
                 self._places.clear()
             found = self._places[text] = [
-                w for w, flag in self._pos.cut(text) if flag == "ns" and len(w) >= 2 and w not in NOT_PLACES
+                w
+                for w, flag in self._pos.cut(text)
+                if flag == "ns" and len(w) >= 2 and w not in NOT_PLACES and not _NOT_PLACE_START.search(w)
             ]
         return list(found)
 

@@ -76,9 +76,12 @@ class SentenceVectors:
         )
         tmp.replace(self.path)
 
-    def similarity(self, query_vector: np.ndarray, text: str) -> float:
+    def vector(self, text: str) -> np.ndarray:
         vector = self._vectors.get(self.key(text))
         if vector is None:  # a sentence not embedded at ingest (should not happen): embed it now
             self.ensure([text])
             vector = self._vectors[self.key(text)]
-        return float(np.dot(query_vector, vector))
+        return vector
+
+    def similarity(self, query_vector: np.ndarray, text: str) -> float:
+        return float(np.dot(query_vector, self.vector(text)))

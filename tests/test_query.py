@@ -38,6 +38,13 @@ def test_place_words_are_kept_apart(assistant):
     assert "北京" in query.places and not query.unknown_places
 
 
+def test_a_question_word_jieba_tags_as_a_place_names_none(assistant):
+    # jieba tags 几科 (how many subjects) as a place; a place the corpus lacks would refuse the question
+    query = assistant.understand("我们北票的孩子后年考高中，听说有几科能带着书进考场，是哪几科啊？")
+    assert not {"几科", "哪几科"} & set(query.places)
+    assert not query.unknown_places
+
+
 @pytest.mark.parametrize(
     ("earlier", "followup", "rewritten"),
     [

@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from assistant.answering.outcome import RELATED_LEAD
-from assistant.answering.scorer import FEATURES, MODEL_PATH, TRUST_FEATURES, ScorerModel, trust_row
+from assistant.answering.scorer import (
+    FEATURES,
+    MODEL_PATH,
+    QUESTION_FEATURES,
+    TRUST_FEATURES,
+    ScorerModel,
+    trust_row,
+)
 from assistant.memory import MEMORY_PATH as MEMORY_FILE
 from assistant.memory import load_items
 from assistant.sentence_vectors import SentenceVectors
@@ -29,6 +36,7 @@ def _model(**overrides) -> ScorerModel:
         calibration_y=[0.0, 0.2, 0.9],
         answer_at=0.6,
         related_at=0.1,
+        q_names=list(QUESTION_FEATURES),
     )
     values.update(overrides)
     return ScorerModel(**values)
@@ -64,6 +72,19 @@ def test_a_model_for_other_features_is_not_used(tmp_path):
     data["names"] = data["names"][:-1]
     path.write_text(json.dumps(data), encoding="utf-8")
     assert ScorerModel.load(path) is None
+
+
+def test_an_answerability_model_for_other_question_features_is_not_used(tmp_path):
+    path = tmp_path / "scorer.json"
+    _model(q_names=list(QUESTION_FEATURES[:-1])).save(path)
+    assert ScorerModel.load(path) is None
+
+
+def test_the_shipped_model_carries_its_word_bridge():
+    model = ScorerModel.load(MODEL_PATH)
+    assert model is not None and model.bridge
+    weights = [w for row in model.bridge.values() for w in row.values()]
+    assert all(0.0 < w <= 1.0 for w in weights)
 
 
 def test_sentence_vectors_embed_once_and_survive_a_restart(assistant, tmp_path):

@@ -87,7 +87,18 @@ class OutcomeDecider:
         coverage = max((reader.coverage(tokens, set(h.chunk.tokens)) for h in hits[:3]), default=0.0)
         vocab = self.index.bm25.vocab_dict
         unknown = sum(1 for t in tokens if t not in vocab) / len(tokens) if tokens else 1.0
-        rows = features(query, sentences, vector, self.vectors, wants_value(query), recall, coverage, unknown)
+        bridge = self.scorer.bridge if self.scorer is not None else None
+        rows = features(
+            query,
+            sentences,
+            vector,
+            self.vectors,
+            wants_value(query),
+            recall,
+            coverage,
+            unknown,
+            bridge,
+        )
         out = [Candidate(s, row) for s, row in zip(sentences, rows, strict=True)]
         if self.scorer is not None:
             for candidate, p in zip(out, self.scorer.probabilities(rows), strict=True):

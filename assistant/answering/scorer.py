@@ -8,6 +8,7 @@ the two decide the outcome: answer, related or none.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from ..lexicon import lexicon
 from ..memory import QUESTION_MEMORY_FEATURES, VOTE_FEATURES, Recall
 from ..query import Query
 from ..sentence_vectors import SentenceVectors
+from .bridge import BRIDGE_FEATURES, Table, bridge_rows
 from .sentences import Sentence
 
 MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "scorer.json"
@@ -51,6 +53,7 @@ FEATURES = (
     *QUESTION_MEMORY_FEATURES,  # how close the nearest remembered questions are, and were they answerable
     *(f"qtype_{q}" for q in QTYPES),
     *VOTE_FEATURES,  # the nearest remembered questions' votes for this sentence (assistant/memory.py)
+    *BRIDGE_FEATURES,  # learned parent-word → document-word associations (assistant/answering/bridge.py)
 )
 
 
@@ -75,8 +78,9 @@ def features(
     recall: Recall,
     chunk_coverage: float = 0.0,
     unknown_words: float = 0.0,
+    bridge: Table | None = None,
 ) -> np.ndarray:
-    """One row of FEATURES per candidate sentence."""
+    """One row of FEATURES per candidate sentence (the bridge columns are 0 without a fitted table)."""
     if not sentences:
         return np.zeros((0, len(FEATURES)), dtype=np.float32)
     sims = np.array([vectors.similarity(query_vector, s.text) for s in sentences], dtype=np.float32)
@@ -114,7 +118,8 @@ def features(
             *recall.sentence_row((hit.chunk.id, s.start)),
         ]
         rows.append(row)
-    return np.asarray(rows, dtype=np.float32)
+    bridged = bridge_rows(bridge or {}, query.tokens, [s.tokens for s in sentences])
+    return np.hstack([np.asarray(rows, dtype=np.float32), bridged])
 
 
 # Question-level features for "is anything here an answer at all": the sentence model's view of the best
@@ -130,7 +135,28 @@ QUESTION_FEATURES = (
     "relevance",
     *QUESTION_MEMORY_FEATURES,
     "memory_share",  # the best candidate's share of the neighbours' votes
+    "bridge",  # how well the best candidate's words answer the question's (learned word bridge)
+    "bridge_max",
 )
+
+
+# The sign each answerability weight may take: more evidence in the documents (a likelier best sentence, more of
+# the question's words covered, a closer sentence) never makes a question less answerable, and a value missing or
+# neighbours the documents did not answer never more. Fitted freely, weights of correlated features flip sign and
+# then punish questions worded like the documents, which the parents'-words bank has few of. 0: either sign.
+QUESTION_SIGNS = {
+    "best_p": 1,
+    "top3_p": 1,
+    "best_similarity": 1,
+    "chunk_coverage": 1,
+    "relevance": 1,
+    "memory_share": 1,
+    "bridge": 1,
+    "bridge_max": 1,
+    "value_missing": -1,
+    "unknown_words": -1,
+    "memory_unanswerable": -1,
+}
 
 
 def question_row(probabilities: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -153,6 +179,8 @@ def question_row(probabilities: np.ndarray, rows: np.ndarray) -> np.ndarray:
             best[col["relevance"]],
             *(best[col[name]] for name in QUESTION_MEMORY_FEATURES),
             best[col["memory_share"]],
+            best[col["bridge"]],
+            best[col["bridge_max"]],
         ]
     )
 
@@ -198,6 +226,7 @@ class ScorerModel(fitted.FittedLogistic):
     q_mean: list[float] = field(default_factory=list)
     q_scale: list[float] = field(default_factory=list)
     q_coef: list[float] = field(default_factory=list)
+    q_names: list[str] = field(default_factory=list)  # QUESTION_FEATURES it was fitted for
     q_intercept: float = 0.0
     none_below: float = 0.0  # answerability under which the outcome is none
     # the trust model: P(an extractive answer is right) from TRUST_FEATURES; below trust_below it is hedged
@@ -206,7 +235,27 @@ class ScorerModel(fitted.FittedLogistic):
     t_coef: list[float] = field(default_factory=list)
     t_intercept: float = 0.0
     trust_below: float = 0.0
+    # question word → {sentence word: weight}: the learned word bridge (bridge.py)
+    bridge: dict[str, dict[str, float]] = field(default_factory=dict)
     trained_on: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path | None = None):
+        """The shipped model, or None when either of its models was fitted for other features."""
+        model = super().load(path)
+        return model if model is not None and tuple(model.q_names) == QUESTION_FEATURES else None
+
+    def save(self, path: Path | None = None) -> None:
+        """As JSON, the word bridge one question word per line (≈100k weights: readable diffs, small file)."""
+        data = dict(self.__dict__)
+        bridge = data.pop("bridge")
+        head = json.dumps(data, ensure_ascii=False, indent=1)[:-2]
+        rows = ",\n".join(
+            f"  {json.dumps(word, ensure_ascii=False)}: "
+            f"{json.dumps(row, ensure_ascii=False, separators=(',', ':'))}"
+            for word, row in sorted(bridge.items())
+        )
+        (path or self.PATH).write_text(f'{head},\n "bridge": {{\n{rows}\n }}\n}}\n', encoding="utf-8")
 
     def confidence(self, probability: float) -> float:
         """Calibrated chance that the best candidate answers the question."""

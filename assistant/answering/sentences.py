@@ -46,6 +46,7 @@ class Sentence:
     text: str
     features: Features = field(default_factory=Features)
     score: float = 0.0
+    tokens: frozenset[str] = frozenset()  # its search words (segmented once per chunk)
 
     @property
     def relevance(self) -> float:
@@ -119,7 +120,7 @@ class SentenceReader:
                 if dedupe and text in seen:
                     continue
                 seen.add(text)
-                sentence = Sentence(hit, rank, s, e, text)
+                sentence = Sentence(hit, rank, s, e, text, tokens=tokens)
                 key = (hit.chunk.id, s, previous)
                 known = query.memo.get(key)
                 if known is None:
