@@ -274,6 +274,28 @@ FROZEN = [
         "1 / 27",
         "5 / 9",
     ),
+    (
+        "`evals/parents/test10.jsonl`",
+        80,
+        "5dd4a8d (session 10, the word bridge)",
+        "0.721",
+        "0.934",
+        "0.787",
+        "0.820",
+        "3 / 61",
+        "2 / 19",
+    ),
+    (
+        "`evals/newdocs9/` (3 new documents: GBK, HTML, docx)",
+        36,
+        "5dd4a8d (session 10, the word bridge)",
+        "0.786",
+        "1.000",
+        "0.679",
+        "0.821",
+        "0 / 28",
+        "6 / 8",
+    ),
 ]
 
 

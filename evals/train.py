@@ -31,7 +31,7 @@ from .train_trust import fit_trust
 
 ROOT = Path(__file__).resolve().parent.parent
 # Every parents'-words set that has had its one frozen run: train and dev, and the spent test parts test,
-# test2 … test9 (each was run once, unread, before it joined); and offtopic.jsonl, questions no
+# test2 … test10 (each was run once, unread, before it joined); and offtopic.jsonl, questions no
 # education-policy document answers (weather, phone repair, injection text…), so that "is anything here at all"
 # is learned from more than near-misses.
 PARENTS = ROOT / "evals" / "parents"
@@ -49,6 +49,7 @@ TRAIN = tuple(
         "test7",
         "test8",
         "test9",
+        "test10",
         "offtopic",
     )
 )
@@ -67,6 +68,7 @@ NEWDOCS = tuple(
         "newdocs6",
         "newdocs7",
         "newdocs8",
+        "newdocs9",
     )
 )
 REPORT = ROOT / "evals" / "TRAINING.md"

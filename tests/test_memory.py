@@ -70,14 +70,16 @@ def test_neighbours_vote_for_the_sentence_that_answered_them(assistant):
     assert recall.sentence_row(("c1", 0)) == [NO_VOTE_GAP, 0.0, 0.0]
     assert recall.chunk_row("c2")[1] == 1.0
     assert recall.pool_chunks()[:2] == ["c2", "c1"]
-    assert recall.question_row() == [pytest.approx(1 / 3)]  # one of the three was unanswerable
+    assert recall.question_row() == [pytest.approx(1 / 3)] * 2  # one of the three was unanswerable
     # …said of the documents remembered questions were answered from; a document added since may answer it
-    assert recall.question_row("c2") == [pytest.approx(1 / 3)]
-    assert recall.question_row("added-later") == [0.0]
+    # (the second column says it of every document: how far it carries over is learned)
+    assert recall.question_row("c2") == [pytest.approx(1 / 3)] * 2
+    assert recall.question_row("added-later") == [0.0, pytest.approx(1 / 3)]
     with memory.holding_out({"pC"}, documents={"c2"}):  # c2 as if added later
         recall = memory.recall(assistant.embedder.embed_query("星期六可以送孩子去上数学辅导班吗"))
         # pA (answered from c2) is out: one of the two left was unanswerable
-        assert recall.question_row("c2") == [0.0] and recall.question_row("c1") == [pytest.approx(1 / 2)]
+        assert recall.question_row("c2") == [0.0, pytest.approx(1 / 2)]
+        assert recall.question_row("c1") == [pytest.approx(1 / 2)] * 2
 
 
 def test_holding_out_leaves_a_writer_or_everyone_out(assistant):
@@ -98,7 +100,7 @@ def test_holding_out_leaves_a_writer_or_everyone_out(assistant):
 def test_an_empty_memory_votes_for_nothing(assistant):
     recall = _memory(assistant, []).recall(assistant.embedder.embed_query("作业多久"))
     assert recall.sentence_row(("c1", 0)) == [NO_VOTE_GAP, 0.0, 0.0]
-    assert recall.question_row() == [0.0]
+    assert recall.question_row() == [0.0, 0.0]
     assert recall.pool_chunks() == []
 
 
@@ -117,7 +119,7 @@ def test_the_shipped_memory_finds_its_answers_in_the_real_index(assistant):
     located = sum(bool(v) for v in answerable)
     assert located >= 0.9 * len(answerable)
     # no evaluation set that is reported as unseen (or is about documents outside the corpus) is remembered
-    unseen = {"q", "h", "f", "n", "g", "nL", "nP", "nR", "nS", "nT", "nU", "uK", "uL", "nV"}
+    unseen = {"q", "h", "f", "n", "g", "nL", "nP", "nR", "nS", "nT", "nU", "nV"}
     assert not {item.group for item in items} & unseen
 
 
@@ -181,11 +183,15 @@ def test_answers_without_a_memory_still_work(settings):
     assert np.isfinite(answer.confidence)
 
 
-def test_a_question_naming_only_unremembered_documents_gets_no_neighbours(assistant):
-    """白水镇中学's questions must not be answered by neighbours voting for other schools' rules."""
+def test_a_question_naming_only_unremembered_documents_gets_no_votes(assistant):
+    """白水镇中学's questions must not be answered by neighbours voting for other schools' rules; whether
+    questions like it were answerable at all still reaches the models."""
     memory = _memory(assistant, ITEMS)
     vector = assistant.embedder.embed_query("星期六可以送孩子去上数学辅导班吗")
-    assert memory.recall(vector, named={"c9"}).votes == []
+    foreign = memory.recall(vector, named={"c9"})
+    assert len(foreign.votes) == 3 and not any(foreign.votes)
+    assert foreign.pool_chunks() == [] and foreign.sentence_row(("c2", 0)) == [NO_VOTE_GAP, 0.0, 0.0]
+    assert foreign.question_row("c9") == [0.0, pytest.approx(1 / 3)]
     assert len(memory.recall(vector, named={"c2"}).votes) == 3
     assert len(memory.recall(vector, named={"c2", "c9"}).votes) == 3
 
