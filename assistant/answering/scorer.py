@@ -33,6 +33,8 @@ FEATURES = (
     "relevance_gap",  # relevance minus the best candidate's
     "type_ok",  # the sentence holds what is asked (a value where asked, a definition, a rule)
     "grade_fit",  # the sentence/chunk covers the asked grades
+    "grade_named",  # the sentence itself names an asked grade
+    "grade_value",  # …in a clause that holds the asked kind of value
     "similarity",  # dense cosine between question and sentence
     "similarity_gap",  # similarity minus the best candidate's
     "similarity_rank",  # 1 / rank of the similarity among the candidates
@@ -97,6 +99,8 @@ def features(
             s.relevance - top_relevance,
             float(s.type_ok),
             s.grade_fit,
+            s.grade_named,
+            s.grade_value,
             float(sims[n]),
             float(sims[n] - sims.max()),
             1.0 / (1.0 + float(order[n])),

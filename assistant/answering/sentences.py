@@ -31,6 +31,8 @@ class Features:
     relevance: float = 0.0  # 0–1 coverage of the question's words, by the sentence and its context
     type_ok: float = 0.0  # 0–1: has the asked kind of content (value, rule, list); 1 = right where asked
     grade_fit: float = 0.5  # 1 the asked grades, 0 other grades, 0.5 unknown
+    grade_named: float = 0.0  # the sentence itself names an asked grade (not only its chunk)
+    grade_value: float = 0.0  # a clause naming an asked grade holds the asked kind of value
     prior: float = 0.0  # the hit's retrieval score relative to the top hit
     values: list[tuple[float, str]] = field(default_factory=list)  # (minutes, bound) of on-topic durations
 
@@ -59,6 +61,14 @@ class Sentence:
     @property
     def grade_fit(self) -> float:
         return self.features.grade_fit
+
+    @property
+    def grade_named(self) -> float:
+        return self.features.grade_named
+
+    @property
+    def grade_value(self) -> float:
+        return self.features.grade_value
 
     @property
     def values(self) -> list[tuple[float, str]]:
@@ -168,6 +178,13 @@ class SentenceReader:
         else:
             f.type_ok = float(cues.holds(kind, text))
         f.grade_fit = grade_fit(query, text, chunk.grades)
+        if query.grades and parse_grades(text) & query.grades:
+            # "七年级每天不超过70分钟，八年级…" answers 初一 more surely than a rule for no grade in particular
+            f.grade_named = 1.0
+            if cues.wants_value(query):
+                f.grade_value = float(
+                    any(parse_grades(c) & query.grades and cues.holds(kind, c) for c in cues.clauses(text))
+                )
         return f
 
     def units(self, chunk: Chunk) -> tuple[frozenset[str], list[Unit]]:

@@ -123,3 +123,22 @@ def test_a_questions_sentences_are_read_once_and_each_read_gets_its_own_prior(sh
     assert (
         books.reader.read(books.parser.parse("五年级作业多久？"), books.hits()) and calls
     )  # a new question reads anew
+
+
+def test_a_sentence_naming_the_asked_grade_beside_its_value_is_marked(shelf):
+    # 初一 is 七年级: the clause "七年级每天不超过70分钟" answers it; a weekend rule for no grade in particular,
+    # and the 八年级 clause of another sentence, do not name it beside a value.
+    books = shelf(
+        {
+            "a": "各年级书面作业平均完成时间：七年级每天不超过70分钟，八年级每天不超过80分钟。",
+            "b": "周末书面作业总量不超过平日一天的作业量。七年级学生每学期参加一次社会实践，八年级每天不超过80分钟。",
+        }
+    )
+    query = books.parser.parse("我家老大读初一，学校说一天作业总共不能超过多久？")
+    by_text = {s.text: s for s in books.reader.read(query, books.hits(), depth=2)}
+    grade_rule = next(s for t, s in by_text.items() if "七年级每天" in t)
+    weekend = next(s for t, s in by_text.items() if t.startswith("周末"))
+    other_clause = next(s for t, s in by_text.items() if t.startswith("七年级学生"))
+    assert (grade_rule.grade_named, grade_rule.grade_value) == (1.0, 1.0)
+    assert (weekend.grade_named, weekend.grade_value) == (0.0, 0.0)
+    assert (other_clause.grade_named, other_clause.grade_value) == (1.0, 0.0)
