@@ -310,6 +310,8 @@ def value_kind(text: str, qtype: str) -> str:
         return "phone"
     if LEX.pattern("asks_clock").search(text):
         return "clock"
+    if LEX.pattern("asks_year").search(text):
+        return "year"
     if LEX.pattern("asks_date").search(text):
         return "date"
     if LEX.pattern("asks_frequency").search(text):

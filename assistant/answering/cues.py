@@ -33,6 +33,7 @@ _SPAN = LEX.pattern("span_value")
 VALUE_CUES: dict[str, Callable[[str], object]] = {
     "clock": find_clock_times,
     "date": LEX.pattern("date_value").search,
+    "year": LEX.pattern("year_value").search,
     "frequency": LEX.pattern("frequency_value").search,
     "duration": lambda text: find_durations(text) or _SPAN.search(text),
     "percent": LEX.pattern("percent_value").search,
@@ -112,8 +113,8 @@ def value_in_focus(kind: str, parts: list[str], focus: list[float]) -> float:
         fit = max(fit, focus[i])
         # Dates lead what they date ("10月29日，组织召开…会议，签订了…承诺书"): the topic may follow,
         # anywhere in the sentence when the date opens it, else in the next clause.
-        later = focus[i + 1 :] if i == 0 and kind in ("date", "clock") else focus[i + 1 : i + 2]
-        if kind in ("date", "clock", "time") and any(later):
+        later = focus[i + 1 :] if i == 0 and kind in ("date", "year", "clock") else focus[i + 1 : i + 2]
+        if kind in ("date", "year", "clock", "time") and any(later):
             fit = max(fit, 0.8)
     return fit
 

@@ -43,7 +43,7 @@ SHORT = 30  # a shorter sentence is quoted with the one after it
 STATE_FROM = 0.5  # trust from which an answer above the evidence bar is stated: more likely right than wrong
 MAX_HEDGED_CITATIONS = 2  # a list answer (more items) is not hedged: it is not one sentence's claim
 _VOTED = FEATURES.index("memory_rr")
-NAMED_VALUES = ("role:", "phone", "money", "clock", "date", "percent")  # value kinds a question names
+NAMED_VALUES = ("role:", "phone", "money", "clock", "date", "year", "percent")  # value kinds a question names
 # Not "no rule answers this": a hedged answer may well quote the rule that does, the models are just unsure.
 RELATED_LEAD = "资料中最相关的规定如下，未必直接回答您的问题，请对照原文判断："
 

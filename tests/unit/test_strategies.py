@@ -72,6 +72,13 @@ def test_asked_value_missing_abstains(shelf):
     assert answer.abstained
 
 
+def test_a_year_does_not_say_which_day(shelf):
+    # "2023年修订" dates the rules, not the exam: 几月几号 asks a day, 哪一年 a year.
+    books = shelf({"rules": "某中学关于作业和考试的若干规定（2023年修订）。每学期组织期中、期末两次考试。"})
+    assert books.ask("期中考试是几月几号？").abstained
+    assert not books.ask("这份考试规定是哪一年修订的？").abstained
+
+
 def test_quote_window_centres_on_the_value_and_stays_verbatim():
     text = (
         "为切实减轻学生过重作业负担，学校成立了由校长任组长的工作领导小组，制定了详细的实施方案，"

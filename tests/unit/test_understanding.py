@@ -12,6 +12,7 @@ from assistant.query import asked_value, question_part, question_type, value_kin
         ("三年级每天的书面作业不超过多长时间？", "duration", "duration"),
         ("课后服务几点结束？", "time", "clock"),
         ("无作业日是哪天？", "time", "date"),
+        ("这份计划是哪个学年的？", "time", "year"),
         ("领导小组组长是谁？", "who", "role:组长"),
         ("全县有几所学校参加？", "number", "count:所"),
         ("一共开展了多少次培训？", "number", "total:次"),
