@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from threadpoolctl import threadpool_limits
+
 from .answering import ExtractiveAnswerer, SentenceReader
 from .answering.outcome import OutcomeDecider
 from .answering.scorer import Candidate, ScorerModel
@@ -62,6 +64,11 @@ class Assistant:
         memory: list[Remembered] | None | str = "default",
     ):
         self.settings = get_settings(settings)
+        if self.settings.blas_threads:
+            # A question's algebra is small (one vector against a few thousand rows). BLAS threads it wakes
+            # keep spinning against the embedding model's own threads: on a 2-core laptop warm p50 went 44 → 91
+            # ms once the question memory passed OpenBLAS's threading size (evals.bench, session 11).
+            threadpool_limits(limits=self.settings.blas_threads, user_api="blas")
         # Retrieval and the outcome model embed the same question: embed it once.
         self.embedder = QueryCache(embedder or build_embedder(self.settings.embedding))
         # "default": the model fitted by `python -m evals.train`; None: features only (what training uses)

@@ -139,6 +139,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="forbid", env_file=None)
 
     home: Path = Field(default_factory=default_home, description="Project folder; relative paths start here.")
+    blas_threads: int = Field(
+        1, ge=0, description="Threads numpy's BLAS may use while answering (0: BLAS's own default)."
+    )
     corpus: CorpusSettings = Field(default_factory=CorpusSettings)
     chunk: ChunkSettings = Field(default_factory=ChunkSettings)
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)

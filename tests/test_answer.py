@@ -5,6 +5,7 @@ import time
 import numpy as np
 import pytest
 
+from assistant import Assistant
 from assistant.answering.scorer import question_row
 
 # Integration layer: the real index (built once per session); the fast unit tests are in tests/unit.
@@ -286,3 +287,13 @@ def test_a_huge_history_is_capped_and_answers_fast(assistant):
     long_answer = assistant.ask("那五年级呢？", history=["三年级每天的书面作业不超过多长时间？" * 40] * 50)
     assert time.perf_counter() - started < 20
     assert answer.rewritten.startswith("四年级") and long_answer.rewritten.startswith("五年级")
+
+
+def test_answering_keeps_blas_to_the_configured_threads(assistant):
+    # BLAS threads woken by the small per-question algebra spin against the embedding model (warm p50 44 → 91 ms)
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    threadpool_limits(limits=2, user_api="blas")  # as a process that had not set it
+    Assistant(assistant.settings, embedder=assistant.embedder.inner, scorer=None, ranker=None, memory=None)
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas and all(pool["num_threads"] == 1 for pool in blas)
