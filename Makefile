@@ -54,11 +54,15 @@ eval: setup
 	$(BIN)/python -m evals.run --dataset evals/parents/test10.jsonl --output evals/out/parents_test10.json
 	$(BIN)/python -m evals.newdocs --docs evals/newdocs9/docs --questions evals/newdocs9/questions.jsonl \
 		--output evals/out/newdocs9_now.json
+	$(BIN)/python -m evals.run --dataset evals/parents/test11.jsonl --output evals/out/parents_test11.json
+	$(BIN)/python -m evals.newdocs --docs evals/newdocs10/docs --questions evals/newdocs10/questions.jsonl \
+		--output evals/out/newdocs10_now.json
 	$(BIN)/python -m evals.report evals/out/run.*.json --other evals/out/heldout.json evals/out/final_check.json \
 		evals/out/parents_train.json evals/out/parents_dev.json evals/out/parents_test7.json \
-		evals/out/parents_test8.json evals/out/parents_test9.json evals/out/parents_test10.json \
+		evals/out/parents_test8.json evals/out/parents_test9.json evals/out/parents_test10.json evals/out/parents_test11.json \
 		evals/out/newdocs.json evals/out/newdocs3_now.json evals/out/newdocs5_now.json evals/out/newdocs6_now.json \
-		evals/out/newdocs7_now.json evals/out/newdocs8_now.json evals/out/newdocs9_now.json
+		evals/out/newdocs7_now.json evals/out/newdocs8_now.json evals/out/newdocs9_now.json \
+		evals/out/newdocs10_now.json
 
 # Write the question memory and refit the learned chunk ranker, sentence scorer, answerability and trust models
 # (every spent part of the parents' bank)

@@ -296,6 +296,28 @@ FROZEN = [
         "0 / 28",
         "6 / 8",
     ),
+    (
+        "`evals/parents/test11.jsonl`",
+        80,
+        "9ce366a (session 11: grade facts, 哪年 vs 哪天, neighbours' unanswerable share)",
+        "0.968",
+        "1.000",
+        "0.839",
+        "0.871",
+        "4 / 62",
+        "2 / 18",
+    ),
+    (
+        "`evals/newdocs10/` (3 new documents: HTML, GB18030, docx)",
+        36,
+        "9ce366a (session 11)",
+        "0.741",
+        "0.963",
+        "0.778",
+        "0.852",
+        "1 / 27",
+        "5 / 9",
+    ),
 ]
 
 
