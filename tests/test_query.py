@@ -45,6 +45,12 @@ def test_a_question_word_jieba_tags_as_a_place_names_none(assistant):
     assert not query.unknown_places
 
 
+def test_nightfall_is_no_place(assistant):
+    # jieba tags 天黑 as a place name: "天黑透了才能去接" was refused as a question about an unknown place
+    query = assistant.understand("我们天黑透了才能去接，孩子读初一，学校放学后的托管冬天几点结束？")
+    assert "天黑" not in query.places and not query.unknown_places
+
+
 @pytest.mark.parametrize(
     ("earlier", "followup", "rewritten"),
     [
