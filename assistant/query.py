@@ -207,6 +207,7 @@ class QueryParser:
 
 _CLAUSES = re.compile(r"[^，,。！!？?；;\n]+[？?]?")
 _ASKING = LEX.pattern("asking")
+_SEVERAL = LEX.pattern("several")  # 好几个, 十几个: quantities, not questions
 
 
 TAIL_CHARS = 100  # an over-long message's last words kept when no clause marks where its question starts
@@ -241,7 +242,7 @@ def question_part(text: str) -> str:
     最多写多久？" → "我想问一下每天作业最多写多久？". Story and pasted instructions around the question
     only dilute the search; grades and places are still read from the whole message."""
     clauses = [c.strip() for c in _CLAUSES.findall(text) if c.strip()]
-    asking = [i for i, c in enumerate(clauses) if _ASKING.search(c)]
+    asking = [i for i, c in enumerate(clauses) if _ASKING.search(_SEVERAL.sub("", c))]
     if len(clauses) < 2 or not asking:
         return text
     last = asking[-1]
@@ -293,6 +294,7 @@ _RATE = LEX.word("rate_words")
 def asked_value(text: str, asked: str) -> tuple[str, str]:
     """(question type, asked value) of the asking clause; a bare 多少 asks in the unit of the amount the
     message's story gives: "每天晚上刷题要刷一个多小时，学校规定到底留多少？" asks how long."""
+    asked = _SEVERAL.sub("", asked)
     qtype = question_type(asked)
     kind = value_kind(asked, qtype)
     if (

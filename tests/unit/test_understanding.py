@@ -72,3 +72,12 @@ def test_followups_are_rewritten(rewriter, history, followup, expected):
 def test_a_full_question_is_not_rewritten(rewriter):
     question = "学校能要求家长批改作业吗？"
     assert rewriter.rewrite(question, ["三年级作业多久？"]) == (question, False)
+
+
+def test_several_is_a_quantity_not_a_question():
+    # 好几个同学 is story: the question is the clause with 吗, and it asks yes or no, not how many
+    message = "我们县的补课班周六周日还能上数学英语吗？孩子好几个同学都还在偷偷上"
+    asked = question_part(message)
+    assert asked.endswith("吗？")
+    assert asked_value(message, asked) == ("yesno", "")
+    assert asked_value("十几个人报了名，一共有几家机构？", "十几个人报了名，一共有几家机构？")[1].endswith(":家")
