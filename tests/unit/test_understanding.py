@@ -80,4 +80,6 @@ def test_several_is_a_quantity_not_a_question():
     asked = question_part(message)
     assert asked.endswith("吗？")
     assert asked_value(message, asked) == ("yesno", "")
-    assert asked_value("十几个人报了名，一共有几家机构？", "十几个人报了名，一共有几家机构？")[1].endswith(":家")
+    assert asked_value("十几个人报了名，一共有几家机构？", "十几个人报了名，一共有几家机构？")[1].endswith(
+        ":家"
+    )
