@@ -39,14 +39,10 @@ VOTE_FEATURES = (
 # (Not how close the nearest remembered question is: a question on a rule nobody asked about before, or on a
 # document added later, is as answerable as one with a twin in the memory.)
 QUESTION_MEMORY_FEATURES = (
-    # share of the closest neighbours the documents did not answer (0 for a candidate from a document no
-    # remembered question was answered from: "not answerable" was said of the documents as they were then, and a
-    # document added since may answer it)
     "memory_unanswerable",
-    # the same share whatever the document: a school's own rules seldom say what no document said (晚托管不管
-    # 晚饭), and how far that carries over to a document added later is for the models to learn
-    "neighbours_unanswerable",
-)
+)  # share of the closest neighbours the documents did not answer (0 for a candidate from a document no
+# remembered question was answered from: "not answerable" was said of the documents as they were then, and a
+# document added since may answer it)
 EVERYONE = "*"  # held out: the whole memory
 OTHER_STAGE = -1  # the "grade" of a remembered question on a stage the documents do not cover (高中)
 
@@ -137,12 +133,9 @@ class Recall:
 
     def question_row(self, document: str | None = None) -> list[float]:
         """QUESTION_MEMORY_FEATURES, for a candidate from `document` (None: any)."""
-        if not len(self.similarities):
-            return [0.0, 0.0]
-        share = float((~self.answerable[:5]).mean())
-        if document is not None and document not in self.known_documents:
-            return [0.0, share]
-        return [share, share]
+        if not len(self.similarities) or (document is not None and document not in self.known_documents):
+            return [0.0]
+        return [float((~self.answerable[:5]).mean())]
 
     def pool_chunks(self) -> list[str]:
         """Chunks that answered the closest few neighbours, closest first."""
@@ -215,20 +208,19 @@ class QuestionMemory:
         grades: set[int] | frozenset[int] = frozenset(),
     ) -> Recall:
         """The nearest remembered questions. A question naming documents (`named`: a school, a place) none of
-        which any remembered question was answered from gets neighbours without votes: they would only vote for
+        which any remembered question was answered from gets no neighbours: its neighbours would only vote for
         other schools' rules. A remembered question about other grades than the question's is no neighbour:
         三年级 and 七年级 homework questions read alike but are answered by different rules."""
         if not len(self.items) or EVERYONE in self.held_out:
             return Recall(np.zeros(0), np.zeros(0, dtype=bool), [])
         sims, known = self._similarities(query_vector, grades)
+        if named and not named & known:
+            return Recall(np.zeros(0), np.zeros(0, dtype=bool), [])
         order = [int(i) for i in np.argsort(-sims)[:NEIGHBOURS] if np.isfinite(sims[i])]
-        # Naming only documents no neighbour was answered from: the neighbours may say whether such questions
-        # get answered at all, but they vote for no sentence (their votes are other schools' rules).
-        foreign = bool(named) and not named & known
         return Recall(
             similarities=sims[order],
             answerable=self.answerable[order],
-            votes=[frozenset() if foreign else self.votes[i] for i in order],
+            votes=[self.votes[i] for i in order],
             top_similarity=float(sims[order[0]]) if order else 0.0,
             known_documents=known,
         )

@@ -70,16 +70,14 @@ def test_neighbours_vote_for_the_sentence_that_answered_them(assistant):
     assert recall.sentence_row(("c1", 0)) == [NO_VOTE_GAP, 0.0, 0.0]
     assert recall.chunk_row("c2")[1] == 1.0
     assert recall.pool_chunks()[:2] == ["c2", "c1"]
-    assert recall.question_row() == [pytest.approx(1 / 3)] * 2  # one of the three was unanswerable
+    assert recall.question_row() == [pytest.approx(1 / 3)]  # one of the three was unanswerable
     # …said of the documents remembered questions were answered from; a document added since may answer it
-    # (the second column says it of every document: how far it carries over is learned)
-    assert recall.question_row("c2") == [pytest.approx(1 / 3)] * 2
-    assert recall.question_row("added-later") == [0.0, pytest.approx(1 / 3)]
+    assert recall.question_row("c2") == [pytest.approx(1 / 3)]
+    assert recall.question_row("added-later") == [0.0]
     with memory.holding_out({"pC"}, documents={"c2"}):  # c2 as if added later
         recall = memory.recall(assistant.embedder.embed_query("星期六可以送孩子去上数学辅导班吗"))
         # pA (answered from c2) is out: one of the two left was unanswerable
-        assert recall.question_row("c2") == [0.0, pytest.approx(1 / 2)]
-        assert recall.question_row("c1") == [pytest.approx(1 / 2)] * 2
+        assert recall.question_row("c2") == [0.0] and recall.question_row("c1") == [pytest.approx(1 / 2)]
 
 
 def test_holding_out_leaves_a_writer_or_everyone_out(assistant):
@@ -100,7 +98,7 @@ def test_holding_out_leaves_a_writer_or_everyone_out(assistant):
 def test_an_empty_memory_votes_for_nothing(assistant):
     recall = _memory(assistant, []).recall(assistant.embedder.embed_query("作业多久"))
     assert recall.sentence_row(("c1", 0)) == [NO_VOTE_GAP, 0.0, 0.0]
-    assert recall.question_row() == [0.0, 0.0]
+    assert recall.question_row() == [0.0]
     assert recall.pool_chunks() == []
 
 
@@ -183,15 +181,11 @@ def test_answers_without_a_memory_still_work(settings):
     assert np.isfinite(answer.confidence)
 
 
-def test_a_question_naming_only_unremembered_documents_gets_no_votes(assistant):
-    """白水镇中学's questions must not be answered by neighbours voting for other schools' rules; whether
-    questions like it were answerable at all still reaches the models."""
+def test_a_question_naming_only_unremembered_documents_gets_no_neighbours(assistant):
+    """白水镇中学's questions must not be answered by neighbours voting for other schools' rules."""
     memory = _memory(assistant, ITEMS)
     vector = assistant.embedder.embed_query("星期六可以送孩子去上数学辅导班吗")
-    foreign = memory.recall(vector, named={"c9"})
-    assert len(foreign.votes) == 3 and not any(foreign.votes)
-    assert foreign.pool_chunks() == [] and foreign.sentence_row(("c2", 0)) == [NO_VOTE_GAP, 0.0, 0.0]
-    assert foreign.question_row("c9") == [0.0, pytest.approx(1 / 3)]
+    assert memory.recall(vector, named={"c9"}).votes == []
     assert len(memory.recall(vector, named={"c2"}).votes) == 3
     assert len(memory.recall(vector, named={"c2", "c9"}).votes) == 3
 

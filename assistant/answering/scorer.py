@@ -160,7 +160,6 @@ QUESTION_SIGNS = {
     "value_missing": -1,
     "unknown_words": -1,
     "memory_unanswerable": -1,
-    "neighbours_unanswerable": -1,
 }
 
 
