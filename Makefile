@@ -31,38 +31,26 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check assistant evals tests app.py
 
+# The spent parents' sets and new-documents sets `make eval` reruns (evals/README.md says what each one is)
+PARENT_SETS := train dev test7 test8 test9 test10 test11
+NEWDOCS_SETS := 3 5 6 7 8 9 10
+PARENT_OUT := $(PARENT_SETS:%=evals/out/parents_%.json)
+NEWDOCS_OUT := $(NEWDOCS_SETS:%=evals/out/newdocs%_now.json)
+
 eval: setup
 	$(BIN)/python -m evals.run --mode all --output evals/out/run.json
 	$(BIN)/python -m evals.run --dataset evals/heldout.jsonl --output evals/out/heldout.json
 	$(BIN)/python -m evals.run --dataset evals/final_check.jsonl --output evals/out/final_check.json
-	$(BIN)/python -m evals.run --dataset evals/parents/train.jsonl --output evals/out/parents_train.json
-	$(BIN)/python -m evals.run --dataset evals/parents/dev.jsonl --output evals/out/parents_dev.json
+	for s in $(PARENT_SETS); do \
+		$(BIN)/python -m evals.run --dataset evals/parents/$$s.jsonl --output evals/out/parents_$$s.json || exit 1; \
+	done
 	$(BIN)/python -m evals.newdocs --output evals/out/newdocs.json
-	$(BIN)/python -m evals.newdocs --docs evals/newdocs3/docs --questions evals/newdocs3/questions.jsonl \
-		--output evals/out/newdocs3_now.json
-	$(BIN)/python -m evals.run --dataset evals/parents/test7.jsonl --output evals/out/parents_test7.json
-	$(BIN)/python -m evals.newdocs --docs evals/newdocs5/docs --questions evals/newdocs5/questions.jsonl \
-		--output evals/out/newdocs5_now.json
-	$(BIN)/python -m evals.newdocs --docs evals/newdocs6/docs --questions evals/newdocs6/questions.jsonl \
-		--output evals/out/newdocs6_now.json
-	$(BIN)/python -m evals.run --dataset evals/parents/test8.jsonl --output evals/out/parents_test8.json
-	$(BIN)/python -m evals.newdocs --docs evals/newdocs7/docs --questions evals/newdocs7/questions.jsonl \
-		--output evals/out/newdocs7_now.json
-	$(BIN)/python -m evals.run --dataset evals/parents/test9.jsonl --output evals/out/parents_test9.json
-	$(BIN)/python -m evals.newdocs --docs evals/newdocs8/docs --questions evals/newdocs8/questions.jsonl \
-		--output evals/out/newdocs8_now.json
-	$(BIN)/python -m evals.run --dataset evals/parents/test10.jsonl --output evals/out/parents_test10.json
-	$(BIN)/python -m evals.newdocs --docs evals/newdocs9/docs --questions evals/newdocs9/questions.jsonl \
-		--output evals/out/newdocs9_now.json
-	$(BIN)/python -m evals.run --dataset evals/parents/test11.jsonl --output evals/out/parents_test11.json
-	$(BIN)/python -m evals.newdocs --docs evals/newdocs10/docs --questions evals/newdocs10/questions.jsonl \
-		--output evals/out/newdocs10_now.json
+	for n in $(NEWDOCS_SETS); do \
+		$(BIN)/python -m evals.newdocs --docs evals/newdocs$$n/docs --questions evals/newdocs$$n/questions.jsonl \
+			--output evals/out/newdocs$${n}_now.json || exit 1; \
+	done
 	$(BIN)/python -m evals.report evals/out/run.*.json --other evals/out/heldout.json evals/out/final_check.json \
-		evals/out/parents_train.json evals/out/parents_dev.json evals/out/parents_test7.json \
-		evals/out/parents_test8.json evals/out/parents_test9.json evals/out/parents_test10.json evals/out/parents_test11.json \
-		evals/out/newdocs.json evals/out/newdocs3_now.json evals/out/newdocs5_now.json evals/out/newdocs6_now.json \
-		evals/out/newdocs7_now.json evals/out/newdocs8_now.json evals/out/newdocs9_now.json \
-		evals/out/newdocs10_now.json
+		$(PARENT_OUT) evals/out/newdocs.json $(NEWDOCS_OUT)
 
 # Write the question memory and refit the learned chunk ranker, sentence scorer, answerability and trust models
 # (every spent part of the parents' bank)

@@ -213,23 +213,6 @@ class QuestionMemory:
         三年级 and 七年级 homework questions read alike but are answered by different rules."""
         if not len(self.items) or EVERYONE in self.held_out:
             return Recall(np.zeros(0), np.zeros(0, dtype=bool), [])
-        sims, known = self._similarities(query_vector, grades)
-        if named and not named & known:
-            return Recall(np.zeros(0), np.zeros(0, dtype=bool), [])
-        order = [int(i) for i in np.argsort(-sims)[:NEIGHBOURS] if np.isfinite(sims[i])]
-        return Recall(
-            similarities=sims[order],
-            answerable=self.answerable[order],
-            votes=[self.votes[i] for i in order],
-            top_similarity=float(sims[order[0]]) if order else 0.0,
-            known_documents=known,
-        )
-
-    def _similarities(
-        self, query_vector: np.ndarray, grades: set[int] | frozenset[int]
-    ) -> tuple[np.ndarray, frozenset[str]]:
-        """Similarity to every remembered question (-inf where held out or about other grades), and the
-        documents the rest were answered from."""
         sims = self.matrix @ query_vector
         if grades:
             sims = np.where([bool(g) and not g & grades for g in self.grades], -np.inf, sims)
@@ -240,7 +223,16 @@ class QuestionMemory:
                 out |= np.array([bool(d & self.held_out_documents) for d in self.vote_documents])
             sims = np.where(out, -np.inf, sims)
             known = frozenset().union(*(d for d, o in zip(self.vote_documents, out, strict=True) if not o))
-        return sims, known
+        if named and not named & known:
+            return Recall(np.zeros(0), np.zeros(0, dtype=bool), [])
+        order = [int(i) for i in np.argsort(-sims)[:NEIGHBOURS] if np.isfinite(sims[i])]
+        return Recall(
+            similarities=sims[order],
+            answerable=self.answerable[order],
+            votes=[self.votes[i] for i in order],
+            top_similarity=float(sims[order[0]]) if order else 0.0,
+            known_documents=known,
+        )
 
 
 class _Locator:

@@ -76,12 +76,9 @@ class SentenceVectors:
         )
         tmp.replace(self.path)
 
-    def vector(self, text: str) -> np.ndarray:
+    def similarity(self, query_vector: np.ndarray, text: str) -> float:
         vector = self._vectors.get(self.key(text))
         if vector is None:  # a sentence not embedded at ingest (should not happen): embed it now
             self.ensure([text])
             vector = self._vectors[self.key(text)]
-        return vector
-
-    def similarity(self, query_vector: np.ndarray, text: str) -> float:
-        return float(np.dot(query_vector, self.vector(text)))
+        return float(np.dot(query_vector, vector))

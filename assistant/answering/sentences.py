@@ -93,10 +93,10 @@ def content_terms(query: Query, asked: bool = False) -> list[str]:
     return rest or tokens
 
 
-def grade_fit(query: Query, text: str, chunk_grades: list[int]) -> float:
+def grade_fit(query: Query, text_grades: set[int], chunk_grades: list[int]) -> float:
     if not query.grades:
         return 0.5
-    grades = parse_grades(text) or set(chunk_grades)
+    grades = text_grades or set(chunk_grades)
     if not grades:
         return 0.5
     return 1.0 if grades & query.grades else 0.0
@@ -177,8 +177,9 @@ class SentenceReader:
             f.type_ok = float(cues.defines(query.term, text))
         else:
             f.type_ok = float(cues.holds(kind, text))
-        f.grade_fit = grade_fit(query, text, chunk.grades)
-        if query.grades and parse_grades(text) & query.grades:
+        own_grades = parse_grades(text)
+        f.grade_fit = grade_fit(query, own_grades, chunk.grades)
+        if query.grades and own_grades & query.grades:
             # "七年级每天不超过70分钟，八年级…" answers 初一 more surely than a rule for no grade in particular
             f.grade_named = 1.0
             if cues.wants_value(query):
