@@ -231,6 +231,8 @@ def test_an_untrusted_extractive_answer_is_hedged_not_stated(assistant):
 def test_the_models_favourite_duration_is_quoted_though_a_homework_rule_passes_the_type_check(assistant):
     # 睡足几个钟头 shares no word with 睡眠时间不少于10小时, and a homework rule (…不超过1小时) passes the
     # strategies' type check too; the learned model's favourite, which holds a duration, is among the quotes.
-    answer = assistant.ask("闺女读一年级，晚上磨磨蹭蹭快十点才上床，早上六点四十就得起，小学生一晚上起码得睡足几个钟头才行")
+    answer = assistant.ask(
+        "闺女读一年级，晚上磨磨蹭蹭快十点才上床，早上六点四十就得起，小学生一晚上起码得睡足几个钟头才行"
+    )
     assert answer.outcome in {"answer", "related"}
     assert any("睡眠" in c.quote and "10小时" in c.quote for c in answer.citations)
