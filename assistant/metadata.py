@@ -19,6 +19,7 @@ SIGNATURE_CHARS = 40  # a signature line names an issuer or a date, not a senten
 HEAD_LINES = 12  # a title sits in the first lines, after the page's menus and breadcrumbs
 _SENTENCE_END = re.compile(r"[。；;！!？?]$")
 _YEAR = re.compile(r"(20\d\d)\s*[年—-]")
+_ORDINAL_END = re.compile(r"第[一二三四五六七八九十\d]+$")  # 第二实验小学 is not 第二小学
 
 
 def infer_meta(path: Path, text: str) -> DocumentMeta:
@@ -130,12 +131,20 @@ def _stem(place: str, text: str) -> str:
 
 
 def _school_forms(school: str, text: str) -> list[str]:
-    """The names a school goes by in speech (lexicon: school_short_forms): 汀兰初中, 汀兰中学, 汀兰."""
-    forms = lexicon().table("school_short_forms")
+    """The names a school goes by in speech (lexicon: school_short_forms, school_name_modifiers): 汀兰初中,
+    汀兰中学, 汀兰; 云岫中学 and 云岫 for 云岫实验中学."""
+    lex = lexicon()
+    forms = lex.table("school_short_forms")
     for ending in sorted(forms, key=len, reverse=True):
         if school.endswith(ending) and len(school) > len(ending) + 1:
             core = school[: -len(ending)]
-            return [core + short for short in forms[ending].split()] + [_bare(school, core, text)]
+            out = [core + short for short in forms[ending].split()] + [_bare(school, core, text)]
+            for modifier in lex.words("school_name_modifiers"):
+                stem = core.removesuffix(modifier)
+                if stem != core and len(stem) >= 2 and not _ORDINAL_END.search(stem):
+                    spoken = [stem + ending, *(stem + short for short in forms[ending].split())]
+                    out += [*spoken, _bare(school, stem, text)]
+            return out
     return []
 
 

@@ -102,3 +102,15 @@ def test_a_bare_school_name_the_text_also_uses_as_a_word_is_not_a_name():
     text = "实验小学作业管理细则\n开展实验教学，做好实验记录，保证实验课时。\n"
     aliases = infer_meta(Path("rules.txt"), text).aliases
     assert "实验小学" in aliases and "实验" not in aliases
+
+
+def test_a_schools_modifier_is_dropped_in_speech_but_not_after_an_ordinal():
+    # 柏林实验中学 is 柏林中学 and 柏林 to the parents there (lexicon: school_name_modifiers)
+    text = "松溪市柏林实验中学作业管理方案\n一、七年级书面作业每天不超过70分钟。\n"
+    assert {"柏林实验中学", "柏林中学", "柏林"} <= set(infer_meta(Path("plan.txt"), text).aliases)
+    junior = "柏林实验初级中学课后服务细则\n一、课后服务每天两个时段。\n"
+    assert {"柏林初中", "柏林中学"} <= set(infer_meta(Path("rules.txt"), junior).aliases)
+    # but 第二实验小学 is not 第二小学, another school
+    ordinal = "桃源县第二实验小学作业管理办法\n一、三年级书面作业每天不超过40分钟。\n"
+    aliases = set(infer_meta(Path("rules.txt"), ordinal).aliases)
+    assert "第二实验小学" in aliases and not {"第二小学", "桃源县第二小学"} & aliases
