@@ -318,6 +318,28 @@ FROZEN = [
         "1 / 27",
         "5 / 9",
     ),
+    (
+        "`evals/parents/test12.jsonl`",
+        80,
+        "316a992 (session 12: the model's favourite duration, test11 and newdocs10 in training)",
+        "0.919",
+        "0.968",
+        "0.855",
+        "0.871",
+        "5 / 62",
+        "3 / 18",
+    ),
+    (
+        "`evals/newdocs11/` (3 new documents: HTML, GBK with CRLF and page numbers, docx with tables)",
+        36,
+        "316a992 (session 12)",
+        "0.407",
+        "0.926",
+        "0.593",
+        "0.630",
+        "3 / 27",
+        "3 / 9",
+    ),
 ]
 
 
