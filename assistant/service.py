@@ -29,6 +29,8 @@ from .segment import Segmenter
 from .sentence_vectors import SentenceVectors
 from .settings import Settings, get_settings
 
+TITLE_LINE_CHARS = 80  # a document's first line counts as a title up to this length
+
 log = logging.getLogger(__name__)
 
 # The teachers' lookup topics and the words that put a passage under each (from the lexicon).
@@ -166,6 +168,8 @@ class Assistant:
         )
         names: list[str] = []
         for doc in index.documents.values():
+            # its title, and the heading it starts with (a compilation's part: 双减工作总结（6）)
+            catalog.add_title(doc.id, doc.title, doc.text.lstrip().split("\n", 1)[0][:TITLE_LINE_CHARS])
             for alias in doc.aliases:
                 catalog.aliases.setdefault(alias, set()).add(doc.id)
                 names.append(alias)

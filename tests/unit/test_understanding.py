@@ -3,7 +3,8 @@
 import pytest
 
 from assistant.followup import FollowupRewriter
-from assistant.query import asked_value, question_part, question_type, value_kind
+from assistant.query import Catalog, asked_value, question_part, question_type, value_kind
+from assistant.segment import canonical
 
 
 @pytest.mark.parametrize(
@@ -83,3 +84,30 @@ def test_several_is_a_quantity_not_a_question():
     assert asked_value("十几个人报了名，一共有几家机构？", "十几个人报了名，一共有几家机构？")[1].endswith(
         ":家"
     )
+
+
+def _titled_catalog() -> Catalog:
+    catalog = Catalog()
+    catalog.add_title("special", "某校“双减”专项工作总结（作业设计原则与考试管理）", "为推动实施“双减”工作")
+    catalog.add_title("six", "作业革命、延时服务、课堂改革、校外减负（双减工作总结6）", "双减工作总结（6）")
+    catalog.add_title("ten", "校内外一并治理（双减工作总结10）", "双减工作总结（10）")
+    catalog.add_title("plan", "和平三小“减轻学生过重课业负担”工作实施方案", "和平三小")
+    return catalog
+
+
+@pytest.mark.parametrize(
+    "question, named",
+    [
+        ("那份双减专项工作总结里，每学期统一考试考几次？", {"special"}),
+        ("「双减工作总结（6）」那所学校是从哪四个方面入手的？", {"six"}),
+        ("双减工作总结（10）里延时课程怎么排", {"ten"}),
+        # a stretch many titles share names none of them
+        ("双减工作总结里作业怎么管", set()),
+        # a unique stretch without a word for a kind of document is no title reference
+        ("怎么减轻学生过重课业负担", set()),
+    ],
+)
+def test_a_question_names_a_document_by_a_long_enough_stretch_of_its_title(question, named):
+    found, names = _titled_catalog().docs_named(canonical(question))
+    assert found == named
+    assert bool(names) == bool(named)
