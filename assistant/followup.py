@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from .lexicon import lexicon
-from .segment import Segmenter, canonical
+from .segment import Segmenter, canonical, title_form
 
 LEX = lexicon()
 INTERROGATIVE = LEX.pattern("interrogative")
@@ -78,6 +78,10 @@ class FollowupRewriter:
             if not new_grade:  # a new place replaces the place the earlier question named
                 _, old_names = self.docs_named(canonical(previous))
                 for name in old_names + self.segmenter.place_names(previous):
+                    if name not in base and name in title_form(base):
+                        base = title_form(
+                            base
+                        )  # a title named in its own quotes or brackets: “双减”专项工作总结
                     base = base.replace(name, "")
             return f"{core}{base}", True
         return _append(stem or previous, core), True

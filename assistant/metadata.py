@@ -19,7 +19,6 @@ SIGNATURE_CHARS = 40  # a signature line names an issuer or a date, not a senten
 HEAD_LINES = 12  # a title sits in the first lines, after the page's menus and breadcrumbs
 _SENTENCE_END = re.compile(r"[。；;！!？?]$")
 _YEAR = re.compile(r"(20\d\d)\s*[年—-]")
-_ORDINAL_END = re.compile(r"第[一二三四五六七八九十\d]+$")  # 第二实验小学 is not 第二小学
 
 
 def infer_meta(path: Path, text: str) -> DocumentMeta:
@@ -139,9 +138,11 @@ def _school_forms(school: str, text: str) -> list[str]:
         if school.endswith(ending) and len(school) > len(ending) + 1:
             core = school[: -len(ending)]
             out = [core + short for short in forms[ending].split()] + [_bare(school, core, text)]
+            ordinal, place = lex.pattern("school_ordinal_end"), lex.pattern("place_suffix")
             for modifier in lex.words("school_name_modifiers"):
                 stem = core.removesuffix(modifier)
-                if stem != core and len(stem) >= 2 and not _ORDINAL_END.search(stem):
+                # not 第二小学 for 第二实验小学, nor 桃源县小学 (the county's schools) for 桃源县实验小学
+                if stem != core and len(stem) >= 2 and not ordinal.search(stem) and not place.search(stem):
                     spoken = [stem + ending, *(stem + short for short in forms[ending].split())]
                     out += [*spoken, _bare(school, stem, text)]
             return out

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from .followup import GRADE_WORDS, INTERROGATIVE, FollowupRewriter, dangling
 from .lexicon import lexicon
 from .quantities import OUT_OF_SCOPE, is_other_grades, other_grades, parse_grades
-from .segment import Segmenter, canonical
+from .segment import Segmenter, canonical, title_form
 
 LEX = lexicon()
 QTYPES: list[tuple[str, re.Pattern[str]]] = [(rule.name, rule.pattern) for rule in LEX.question_types]
@@ -25,12 +25,14 @@ class Catalog:
     aliases: dict[str, set[str]] = field(default_factory=dict)
     full_text: str = ""
     titles: dict[str, tuple[str, ...]] = field(default_factory=dict)  # doc id → its titles' matching forms
-    _all_titles: str = field(default="", repr=False)  # every title form, to rule out most stretches at once
+    _joined: str = field(
+        default="", init=False, repr=False
+    )  # every title form, to rule out most stretches at once
 
     def add_title(self, doc_id: str, *titles: str) -> None:
-        forms = tuple(dict.fromkeys(title_form(t) for t in titles if t))
-        self.titles[doc_id] = forms
-        self._all_titles = "\n".join(f for forms in self.titles.values() for f in forms)
+        """Let questions name the document by a stretch of these titles."""
+        self.titles[doc_id] = tuple(dict.fromkeys(title_form(t) for t in titles if t))
+        self._joined = ""
 
     def docs_named(self, text: str) -> tuple[set[str], list[str]]:
         found: set[str] = set()
@@ -46,24 +48,24 @@ class Catalog:
         return found, names
 
     def doc_titled(self, text: str) -> tuple[set[str], str]:
-        """The document a question names by a stretch of its title (那份双减专项工作总结里 for 某校“双减”专项
-        工作总结（…）, 双减工作总结（6）里那所学校 for that part of a compilation): the stretch holds a word for a
-        kind of document (总结, 方案…), is at least TITLE_STRETCH characters long, and is longer than any other
-        title's stretch — 双减工作总结 alone is in many titles and names none of them."""
+        """The one document whose title holds the longest stretch of the question around a word for a kind of
+        document (那份双减专项工作总结里; 双减工作总结 alone is in many titles and names none)."""
         if not self.titles:
             return set(), ""
+        if not self._joined:
+            self._joined = "\n".join(f for forms in self.titles.values() for f in forms)
         text = title_form(text)
         best: dict[str, str] = {}
         for word in _DOC_TYPE_WORDS:
             start = text.find(word)
             while start >= 0:
-                for left in range(TITLE_REACH + 1):
-                    for right in range(TITLE_TAIL + 1):
+                for right in range(TITLE_TAIL + 1):
+                    for left in range(TITLE_REACH + 1):
                         lo, hi = start - left, start + len(word) + right
-                        if lo < 0 or hi > len(text) or hi - lo < TITLE_STRETCH:
-                            continue
+                        if lo < 0 or hi > len(text) or text[lo:hi] not in self._joined:
+                            break  # no title holds a longer stretch either
                         stretch = text[lo:hi]
-                        if stretch not in self._all_titles:
+                        if len(stretch) < TITLE_STRETCH:
                             continue
                         for doc_id, forms in self.titles.items():
                             if len(stretch) > len(best.get(doc_id, "")) and any(stretch in f for f in forms):
@@ -79,12 +81,6 @@ class Catalog:
 TITLE_STRETCH = 8  # characters of a title a question must repeat to name its document (双减专项工作总结)
 TITLE_REACH, TITLE_TAIL = 16, 6  # how far a stretch reaches before and after its document word: 总结 + (6)
 _DOC_TYPE_WORDS = tuple(LEX.table("doc_types"))
-_TITLE_NOISE = re.compile(r"[\s“”\"'‘’「」『』《》〈〉]")
-
-
-def title_form(text: str) -> str:
-    """A title or question as title stretches are matched: canonical, without quotes or spaces."""
-    return _TITLE_NOISE.sub("", canonical(text))
 
 
 @dataclass

@@ -26,6 +26,14 @@ _CN_GRADE = LEX.pattern("cn_grade_digit")
 _CN_DIGIT = {name: str(n) for n, name in enumerate(LEX.words("grade_names"), start=1)}
 
 
+def title_form(text: str) -> str:
+    """A title or question as title stretches are matched: canonical, without quotes or spaces."""
+    return _TITLE_NOISE.sub("", canonical(text))
+
+
+_TITLE_NOISE = re.compile(r"[\s“”\"'‘’「」『』《》〈〉]")
+
+
 def canonical(text: str) -> str:
     """Matching form: half-width, lower case, grade numerals as digits (三年级 → 3年级)."""
     text = normalize_for_match(text)

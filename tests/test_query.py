@@ -131,3 +131,16 @@ def test_a_followup_swap_keeps_the_earlier_wording_intact(assistant):
 )
 def test_only_a_question_about_high_school_itself_is_out_of_scope(assistant, question, out_of_scope):
     assert assistant.understand(question).out_of_scope == out_of_scope
+
+
+def test_a_question_names_a_document_by_its_title_and_a_follow_up_switches_to_another(assistant):
+    # No alias names these parts of the compilation; a long enough stretch of their titles does.
+    query = assistant.understand("那份“双减”专项工作总结里，每学期统一考试考几次？")
+    assert query.doc_ids == {"school-special-work"}
+    # the earlier title, written there with its quotes, gives way to the new one
+    switched = assistant.understand(
+        "双减工作总结（6）呢", ["那份“双减”专项工作总结里，每学期统一考试考几次？"]
+    )
+    assert switched.doc_ids == {"summary-6-four-aspects"}
+    # a stretch that many titles share names none of them
+    assert not assistant.understand("双减工作总结里一般都写些什么").doc_ids

@@ -243,16 +243,15 @@ class OutcomeDecider:
             # and plain numbers are left to the models: 几节课 is often not what a message asks.)
             candidates = [c for c in candidates if self.holds_asked_value(query, c.sentence)]
         if query.qtype == "duration" and candidates:
-            # The strategies' own type check: 睡眠时间不少于10小时 is a duration, but no homework time; nor is
-            # 21:30仍未完成作业的…停笔 (a clock time) the answer to how long homework may take.
+            # The strategies' own type check puts sentences whose duration is tied to the question's words
+            # first: 21:30仍未完成作业的…停笔 (a clock time) does not say how long homework may take.
             typed = [c for c in candidates if c.sentence.type_ok] or candidates
             favourite = candidates[0]
             if typed[0] is not favourite and holds("duration", favourite.sentence.text):
-                # The model's favourite holds a duration the type check does not tie to the question's words
-                # (平板…使用时间不宜超过1小时 for 抱着iPad打游戏一天玩多久, 睡眠时间不少于10小时 for 睡够几个钟头):
-                # it stays first. The type check is one of the model's features; overruling a favourite it
-                # barely prefers quoted the homework rule to 233 spent duration questions' sleep and PE asks
-                # (0.910 → 0.948, no question lost).
+                # But it only reorders a favourite without a duration. The model weighs the type check as one
+                # feature among others; its favourite holding a duration stays first even when the check
+                # prefers another (平板…不宜超过1小时 for 抱着iPad打游戏一天玩多久, 睡眠时间不少于10小时 for
+                # 睡够几个钟头, where the homework rule passes the check).
                 typed = [favourite, *typed]
             candidates = typed
         return candidates

@@ -114,3 +114,6 @@ def test_a_schools_modifier_is_dropped_in_speech_but_not_after_an_ordinal():
     ordinal = "桃源县第二实验小学作业管理办法\n一、三年级书面作业每天不超过40分钟。\n"
     aliases = set(infer_meta(Path("rules.txt"), ordinal).aliases)
     assert "第二实验小学" in aliases and not {"第二小学", "桃源县第二小学"} & aliases
+    # nor is 桃源县实验小学 the county's schools (桃源县小学生…)
+    county = set(infer_meta(Path("rules.txt"), ordinal.replace("第二", "")).aliases)
+    assert "桃源县实验小学" in county and "桃源县小学" not in county
