@@ -79,9 +79,8 @@ class FollowupRewriter:
                 _, old_names = self.docs_named(canonical(previous))
                 for name in old_names + self.segmenter.place_names(previous):
                     if name not in base and name in title_form(base):
-                        base = title_form(
-                            base
-                        )  # a title named in its own quotes or brackets: “双减”专项工作总结
+                        # a title the question wrote with its own quotes or brackets: “双减”专项工作总结
+                        base = title_form(base)
                     base = base.replace(name, "")
             return f"{core}{base}", True
         return _append(stem or previous, core), True

@@ -136,15 +136,14 @@ def _school_forms(school: str, text: str) -> list[str]:
     forms = lex.table("school_short_forms")
     for ending in sorted(forms, key=len, reverse=True):
         if school.endswith(ending) and len(school) > len(ending) + 1:
-            core = school[: -len(ending)]
-            out = [core + short for short in forms[ending].split()] + [_bare(school, core, text)]
+            core, shorts = school[: -len(ending)], forms[ending].split()
+            out = [core + short for short in shorts] + [_bare(school, core, text)]
             ordinal, place = lex.pattern("school_ordinal_end"), lex.pattern("place_suffix")
             for modifier in lex.words("school_name_modifiers"):
                 stem = core.removesuffix(modifier)
                 # not 第二小学 for 第二实验小学, nor 桃源县小学 (the county's schools) for 桃源县实验小学
                 if stem != core and len(stem) >= 2 and not ordinal.search(stem) and not place.search(stem):
-                    spoken = [stem + ending, *(stem + short for short in forms[ending].split())]
-                    out += [*spoken, _bare(school, stem, text)]
+                    out += [stem + ending, *(stem + short for short in shorts), _bare(school, stem, text)]
             return out
     return []
 

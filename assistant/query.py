@@ -25,9 +25,8 @@ class Catalog:
     aliases: dict[str, set[str]] = field(default_factory=dict)
     full_text: str = ""
     titles: dict[str, tuple[str, ...]] = field(default_factory=dict)  # doc id → its titles' matching forms
-    _joined: str = field(
-        default="", init=False, repr=False
-    )  # every title form, to rule out most stretches at once
+    # every title form in one string, to rule out most stretches with one lookup
+    _joined: str = field(default="", init=False, repr=False)
 
     def add_title(self, doc_id: str, *titles: str) -> None:
         """Let questions name the document by a stretch of these titles."""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import jieba
 
-from .cleaning import normalize_for_match
+from .cleaning import comparable, normalize_for_match
 from .lexicon import lexicon
 from .quantities import find_durations
 
@@ -27,11 +27,12 @@ _CN_DIGIT = {name: str(n) for n, name in enumerate(LEX.words("grade_names"), sta
 
 
 def title_form(text: str) -> str:
-    """A title or question as title stretches are matched: canonical, without quotes or spaces."""
-    return _TITLE_NOISE.sub("", canonical(text))
+    """A title or question as title stretches are matched: canonical and comparable (no quotes or spaces), and
+    without the brackets a title is quoted in (《…》, 「…」)."""
+    return _TITLE_BRACKETS.sub("", comparable(canonical(text)))
 
 
-_TITLE_NOISE = re.compile(r"[\s“”\"'‘’「」『』《》〈〉]")
+_TITLE_BRACKETS = re.compile(r"[「」『』《》〈〉]")
 
 
 def canonical(text: str) -> str:
