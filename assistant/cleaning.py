@@ -33,6 +33,25 @@ _INLINE_HEADING = re.compile(
 )
 _TEASER_END = re.compile(r"(?:\.{3,}|…+)\s*$")
 _SPACES = re.compile(r"[ \t\u3000\xa0]+")
+# A printed page's number on a line of its own: "- 2 -", "—3—", "第 2 页 共 4 页", "2 / 4".
+_PAGE_NUMBER_LINE = re.compile(
+    r"^(?:[-—–－]+\s*\d{1,3}\s*[-—–－]+|第\s*\d{1,3}\s*页(?:\s*[，,/]?\s*共\s*\d{1,3}\s*页)?"
+    r"|共\s*\d{1,3}\s*页\s*[，,/]?\s*第\s*\d{1,3}\s*页|\d{1,3}\s*/\s*\d{1,3})$"
+)
+# The start of a numbered or bulleted item: a hard-wrapped line never continues into one.
+_ITEM_START = re.compile(
+    r"^(?:第[一二三四五六七八九十百\d]{1,4}[章条节部分]|[一二三四五六七八九十]{1,3}[、.．是]|[（(][一二三四五六七八九十\d]{1,3}[)）]"
+    r"|\d{1,2}[.．、](?!\d)|[⑴-⒇①-⑳▲●■◆★•·-])"
+)
+# A line cut by a fixed page width (a PDF, a text file saved with hard line breaks) is at least this long.
+WRAPPED_LINE_MIN = 20
+# ...and at most this long: a longer unfinished line is a paragraph that lost its full stop (a compilation joins
+# documents at such lines).
+WRAPPED_LINE_MAX = 100
+HEADING_MAX = 36
+_CLAUSE = re.compile(r"[，。；,;]")
+# Site chrome (breadcrumbs, menus, toolbars) is laid out in lines that never continue a sentence.
+_NAVIGATION = re.compile(r"[>|｜【】]")
 # A page in Traditional characters (a mirror, a Big5 file) is indexed in Simplified: questions, the lexicon and
 # every other document are. Simplified text changes in well under this share of its Chinese characters.
 TRADITIONAL_SHARE = 0.02
@@ -49,10 +68,11 @@ def clean_text(raw: str) -> str:
     text = _INTRA_WORD_NOISE.sub("", text)
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     lines = [_strip_line_markup(line) for line in lines]
-    lines = [line for line in lines if line]
+    lines = [line for line in lines if line and not _PAGE_NUMBER_LINE.match(line)]
     lines = _join_split_titles(lines)
     lines = _drop_teasers(lines)
     lines = _repair_page_breaks(lines)
+    lines = _unwrap(lines)
     lines = [part for line in lines for part in _INLINE_HEADING.split(line) if part]
     return "\n".join(lines)
 
@@ -138,6 +158,39 @@ def _repair_page_breaks(lines: list[str]) -> list[str]:
                 continue
         out.append(line)
     return out
+
+
+def _unwrap(lines: list[str]) -> list[str]:
+    """Re-join sentences that a fixed line width cut in two ("切实\n减轻学生过重学业负担"), so each is quoted whole.
+
+    A cut line stops mid-sentence: on a comma, or on a character after some clause punctuation of a long line,
+    and what follows is more sentence (long, or ending one). Titles, headings, addressees, signatures and table
+    cells are short or unpunctuated, and a numbered item starts afresh.
+    """
+    out: list[str] = []
+    for line in lines:
+        prev = out[-1] if out else ""
+        if (
+            prev
+            and not prev.endswith(_TERMINAL)
+            and (
+                prev.endswith(("，", "、", ","))
+                or (WRAPPED_LINE_MIN <= len(prev) <= WRAPPED_LINE_MAX and _CLAUSE.search(prev))
+            )
+            and not _is_heading(prev)
+            and (line.endswith(_TERMINAL) or len(line) >= WRAPPED_LINE_MIN)
+            and not _ITEM_START.match(line)
+            and not _NAVIGATION.search(prev)
+        ):
+            out[-1] = prev + line
+        else:
+            out.append(line)
+    return out
+
+
+def _is_heading(line: str) -> bool:
+    """A numbered heading with clauses but no sentence end: 一、确定作业设计原则，建设学科单元作业库."""
+    return bool(_ITEM_START.match(line)) and len(line) <= HEADING_MAX and not re.search(r"[。；;]", line)
 
 
 def _squash(text: str) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 from charset_normalizer import from_bytes
 
 from .errors import SourceRejected
+from .tables import is_data_table, pipe_tables, row_sentences
 
 SUPPORTED = {".txt", ".md", ".text", ".html", ".htm", ".docx", ".pdf"}
 
@@ -31,6 +32,8 @@ def read_source(path: Path, max_mb: float = 20.0) -> str:
         text = _decode(name, data)
         if suffix in {".html", ".htm"} or _looks_like_html(text):
             text = _html_text(text)
+        else:
+            text = pipe_tables(text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
     if not text.strip():
         raise SourceRejected(name, "没有可提取的文字（可能是扫描件或空文档）")
@@ -86,6 +89,20 @@ def _html_text(markup: str) -> str:
     soup = BeautifulSoup(markup, "html.parser")
     for tag in soup(["script", "style", "nav", "header", "footer", "noscript", "iframe"]):
         tag.decompose()
+    for table in soup.find_all("table"):
+        if table.find("table"):
+            continue  # an outer layout table: its inner tables are handled on their own
+        rows = [
+            [cell.get_text(" ", strip=True) for cell in tr.find_all(["td", "th"])]
+            for tr in table.find_all("tr")
+        ]
+        if is_data_table(rows):
+            replacement = soup.new_tag("div")
+            for line in row_sentences(rows):
+                paragraph = soup.new_tag("p")
+                paragraph.string = line
+                replacement.append(paragraph)
+            table.replace_with(replacement)
     blocks = []
     for el in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "td", "div", "title"]):
         if el.find(["p", "li", "div", "h1", "h2", "h3", "h4", "td"]):
@@ -103,11 +120,27 @@ def _docx_text(name: str, data: bytes) -> str:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises several kinds for broken zips
         raise SourceRejected(name, f"无法打开 Word 文档（{type(exc).__name__}）") from exc
-    lines = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            lines.append(" ".join(cell.text for cell in row.cells))
+    from docx.table import Table
+
+    lines: list[str] = []
+    # Body order, so a table stays under the paragraph that introduces it ("各年级作业时长见下表：").
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            rows = [_docx_row(row) for row in block.rows]
+            lines.extend(row_sentences(rows) if is_data_table(rows) else [" ".join(r) for r in rows])
+        else:
+            lines.append(block.text)
     return "\n".join(lines)
+
+
+def _docx_row(row) -> list[str]:
+    """A row's cell texts; a merged cell is listed once, its other grid positions left empty."""
+    seen: set[int] = set()
+    cells = []
+    for cell in row.cells:
+        cells.append("" if id(cell._tc) in seen else cell.text)
+        seen.add(id(cell._tc))
+    return cells
 
 
 def _pdf_text(name: str, data: bytes) -> str:

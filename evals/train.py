@@ -31,7 +31,7 @@ from .train_trust import fit_trust
 
 ROOT = Path(__file__).resolve().parent.parent
 # Every parents'-words set that has had its one frozen run: train and dev, and the spent test parts test,
-# test2 … test11 (each was run once, unread, before it joined); and offtopic.jsonl, questions no
+# test2 … test12 (each was run once, unread, before it joined); and offtopic.jsonl, questions no
 # education-policy document answers (weather, phone repair, injection text…), so that "is anything here at all"
 # is learned from more than near-misses.
 PARENTS = ROOT / "evals" / "parents"
@@ -51,6 +51,7 @@ TRAIN = tuple(
         "test9",
         "test10",
         "test11",
+        "test12",
         "offtopic",
     )
 )
@@ -71,6 +72,7 @@ NEWDOCS = tuple(
         "newdocs8",
         "newdocs9",
         "newdocs10",
+        "newdocs11",
     )
 )
 REPORT = ROOT / "evals" / "TRAINING.md"

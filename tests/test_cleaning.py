@@ -69,3 +69,37 @@ def test_simplified_text_with_a_stray_traditional_word_is_left_alone():
 def test_comparison_form_ignores_script_width_and_spaces():
     assert comparable("不得晚於 ２０:００") == comparable("不得晚于20:00")
     assert comparable("“雙減”") == "双减"
+
+
+def test_hard_wrapped_sentences_are_rejoined_and_page_numbers_dropped():
+    raw = (
+        "岚溪镇中心小学文件\n岚小〔2022〕3号\n岚溪镇中心小学关于落实“双减”要求\n加强作业管理的实施细则\n"
+        "一、作业管理\n"
+        "（二）三至六年级每学期只组织1次期末考试，学期中不组织期中考试和月考，各学科单元练习每学期不超过4次且不计入\n"
+        "学期成绩。\n"
+        "- 2 -\n"
+        "（三）严格作业批改。书面作业由教师全批全改，不得要求家长检查、批改作业，不得布置机械重复的抄写作业和\n"
+        "惩罚性作业。\n"
+        "第 3 页 共 4 页\n"
+        "二、确定作业设计原则，建设学科单元作业库\n"
+        "组织教师以教研组为单位重新学习作业的功能、分类、设计等理论知识。\n"
+        "当前位置：首页 > 通知公告 > 正文，欢迎访问\n"
+        "鹭汀区教育局关于进一步规范校外培训的通知\n"
+    )
+    lines = clean_text(raw).split("\n")
+    assert lines[:5] == [
+        "岚溪镇中心小学文件",
+        "岚小〔2022〕3号",
+        "岚溪镇中心小学关于落实“双减”要求",
+        "加强作业管理的实施细则",
+        "一、作业管理",
+    ]
+    assert (
+        "（二）三至六年级每学期只组织1次期末考试，学期中不组织期中考试和月考，各学科单元练习每学期不超过4次且不计入学期成绩。"
+        in lines
+    )
+    assert any(line.endswith("不得布置机械重复的抄写作业和惩罚性作业。") for line in lines)
+    # A heading with commas, a breadcrumb and a title are never glued to what follows; page numbers are gone.
+    assert "二、确定作业设计原则，建设学科单元作业库" in lines
+    assert lines[-1] == "鹭汀区教育局关于进一步规范校外培训的通知"
+    assert not any("- 2 -" in line or "第 3 页" in line for line in lines)

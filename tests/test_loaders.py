@@ -122,3 +122,57 @@ def test_a_fifo_is_refused_without_blocking(tmp_path: Path):
     os.mkfifo(fifo)  # open() would wait for a writer forever
     with pytest.raises(SourceRejected, match="不是普通文件"):
         read_source(fifo)
+
+
+def test_docx_table_rows_become_labelled_sentences_in_place(tmp_path: Path):
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("各年级每天书面作业总时长见下表：")
+    table = document.add_table(rows=3, cols=3)
+    for row, cells in zip(
+        table.rows,
+        [["年级", "总时长", "说明"], ["七年级", "不超过60分钟", "周五减半"], ["八年级", "不超过70分钟", ""]],
+        strict=True,
+    ):
+        for cell, text in zip(row.cells, cells, strict=True):
+            cell.text = text
+    table.rows[2].cells[1].merge(table.rows[2].cells[2])  # a merged cell must not repeat its text
+    document.add_paragraph("课后服务结束时间不早于17:30。")
+    path = tmp_path / "plan.docx"
+    document.save(path)
+    lines = read_source(path).split("\n")
+    assert lines == [
+        "各年级每天书面作业总时长见下表：",
+        "七年级，总时长：不超过60分钟，说明：周五减半。",
+        "八年级，总时长：不超过70分钟。",
+        "课后服务结束时间不早于17:30。",
+    ]
+
+
+def test_html_data_table_rows_become_sentences_but_a_layout_table_stays_prose(tmp_path: Path):
+    path = tmp_path / "page.html"
+    path.write_text(
+        "<html><body><table><tr><td><p>附表：课后服务时段</p>"
+        "<table><tr><th>时段</th><th>时间</th><th>内容</th></tr>"
+        "<tr><td>第一时段</td><td>15:40—16:40</td><td>作业辅导</td></tr>"
+        "<tr><td>第二时段</td><td>16:50—17:50</td><td>兴趣活动</td></tr></table>"
+        f"<p>{TEXT}</p></td></tr></table></body></html>",
+        encoding="utf-8",
+    )
+    lines = read_source(path).split("\n")
+    assert "第一时段，时间：15:40—16:40，内容：作业辅导。" in lines
+    assert "第二时段，时间：16:50—17:50，内容：兴趣活动。" in lines
+    assert TEXT in lines and "附表：课后服务时段" in lines
+
+
+def test_markdown_pipe_table_in_a_text_file(tmp_path: Path):
+    path = tmp_path / "wechat.md"
+    path.write_text(
+        "各年级放学时间如下👇\n| 年级 | 结束时间 |\n| --- | --- |\n| 一、二年级 | 17:30 |\n| 三至六年级 | 18∶00 |\n"
+        "家长朋友们请按时接孩子。\n",
+        encoding="utf-8",
+    )
+    lines = read_source(path).split("\n")
+    assert lines[1:3] == ["一、二年级，结束时间：17:30。", "三至六年级，结束时间：18∶00。"]
+    assert lines[0] == "各年级放学时间如下👇" and lines[3] == "家长朋友们请按时接孩子。"

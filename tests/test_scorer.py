@@ -236,3 +236,18 @@ def test_the_models_favourite_duration_is_quoted_though_a_homework_rule_passes_t
     )
     assert answer.outcome in {"answer", "related"}
     assert any("睡眠" in c.quote and "10小时" in c.quote for c in answer.citations)
+
+
+def test_a_hedge_quotes_the_more_probable_rule_first(assistant):
+    # The strategies cite a sentence on pupils arriving early or leaving late; the learned model's favourite is
+    # the winter end time. A parent reads the first quote as the answer, so the likelier rule leads.
+    saved = assistant.scorer.trust_below
+    try:
+        assistant.scorer.trust_below = 1.01  # every weak stated answer becomes a hedge
+        answer = assistant.ask("那冬天呢会提前吗", history=["四年级托管延时服务弄到几点"])
+    finally:
+        assistant.scorer.trust_below = saved
+    assert answer.outcome == "related" and len(answer.citations) >= 2
+    assert "冬季晚五点半" in answer.citations[0].quote
+    assert [c.number for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    assert answer.text.index("冬季晚五点半") < answer.text.index(answer.citations[1].quote[:10])

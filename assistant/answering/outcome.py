@@ -224,11 +224,24 @@ class OutcomeDecider:
     def hedge(self, query: Query, hits: list[Hit], answer: Answer, candidates: list[Candidate]) -> Answer:
         """An extractive answer not trusted enough to state: the strategies' own quotes (as they cited them:
         their sentence may be outside the model's candidates) and the learned model's best sentence of the
-        kind asked for are quoted as the most relevant rules."""
-        citations = [replace(c, number=n) for n, c in enumerate(answer.citations, start=1)]
-        best = (self.fitting(query, candidates) or candidates)[0].sentence
+        kind asked for are quoted as the most relevant rules, the more probable first."""
+        citations = list(answer.citations)
+        favourite = (self.fitting(query, candidates) or candidates)[0]
+        best = favourite.sentence
         if not any(same_sentence(c.quote, best.text) for c in citations):
-            citations.append(self.answerer.cite(len(citations) + 1, self.run_of(best)))
+            # A parent reads the first quote as the answer: the model's favourite leads unless it rates the
+            # strategies' sentence at least as high (a sentence it never scored counts as rated lowest).
+            strategies = (
+                max(
+                    (c.probability for c in candidates if same_sentence(citations[0].quote, c.sentence.text)),
+                    default=0.0,
+                )
+                if citations
+                else 0.0
+            )
+            mine = self.answerer.cite(0, self.run_of(best))
+            citations = [mine, *citations] if favourite.probability > strategies else [*citations, mine]
+        citations = [replace(c, number=n) for n, c in enumerate(citations, start=1)]
         lines = [f"《{c.title}》：「{c.quote}」[{c.number}]" for c in citations]
         draft = Draft(text=RELATED_LEAD + "\n" + "\n".join(lines), citations=citations)
         hedged = self.answerer.build(query, hits, draft, answer.evidence_score)

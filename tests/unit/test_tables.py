@@ -1,0 +1,35 @@
+"""Table rows read as sentences a question can match: the row's key, then each value with its column header."""
+
+from assistant.tables import is_data_table, pipe_tables, row_sentences
+
+
+def test_header_labels_each_value_and_a_caption_row_stays_a_line():
+    rows = [
+        ["表1 各年级作业时长", "表1 各年级作业时长"],
+        ["年级", "每天书面作业总时长"],
+        ["三、四年级", "不超过40分钟。"],
+        ["五、六年级", "不超过50分钟；周五减半"],
+    ]
+    assert row_sentences(rows) == [
+        "表1 各年级作业时长",
+        "三、四年级，每天书面作业总时长：不超过40分钟。",
+        "五、六年级，每天书面作业总时长：不超过50分钟，周五减半。",
+    ]
+
+
+def test_a_first_row_with_numbers_is_data_not_a_header():
+    assert row_sentences([["第一时段", "15:40—16:40"], ["第二时段", "16:50—17:50"]]) == [
+        "第一时段，15:40—16:40。",
+        "第二时段，16:50—17:50。",
+    ]
+
+
+def test_a_page_laid_out_with_a_table_is_not_a_data_table():
+    prose = "为进一步落实“双减”要求，规范课后服务管理，切实减轻学生过重作业负担和校外培训负担，结合我校实际和家长需求，经研究，现将有关事项通知如下。"
+    assert not is_data_table([[prose, "附件"], ["联系人", "张老师"]])
+    assert not is_data_table([["只有一行", "两列"]])
+
+
+def test_pipe_tables_leave_other_lines_alone():
+    text = "放学时间：\n|年级|时间|\n|:--|--:|\n|一年级|17:30|\n这一行 | 不是表格"
+    assert pipe_tables(text) == "放学时间：\n一年级，时间：17:30。\n这一行 | 不是表格"
