@@ -168,6 +168,7 @@ def _unwrap(lines: list[str]) -> list[str]:
     cells are short or unpunctuated, and a numbered item starts afresh.
     """
     out: list[str] = []
+    last = ""  # the previous line as it was cut: the width test is on it, not on what it was joined to
     for line in lines:
         prev = out[-1] if out else ""
         if (
@@ -175,7 +176,7 @@ def _unwrap(lines: list[str]) -> list[str]:
             and not prev.endswith(_TERMINAL)
             and (
                 prev.endswith(("，", "、", ","))
-                or (WRAPPED_LINE_MIN <= len(prev) <= WRAPPED_LINE_MAX and _CLAUSE.search(prev))
+                or (WRAPPED_LINE_MIN <= len(last) <= WRAPPED_LINE_MAX and _CLAUSE.search(prev))
             )
             and not _is_heading(prev)
             and (line.endswith(_TERMINAL) or len(line) >= WRAPPED_LINE_MIN)
@@ -185,6 +186,7 @@ def _unwrap(lines: list[str]) -> list[str]:
             out[-1] = prev + line
         else:
             out.append(line)
+        last = line
     return out
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from charset_normalizer import from_bytes
 from .errors import SourceRejected
 from .tables import is_data_table, pipe_tables, row_sentences
 
+# How many lines at a page's top and bottom may be its running header or footer.
+RUNNING_LINES = 2
 SUPPORTED = {".txt", ".md", ".text", ".html", ".htm", ".docx", ".pdf"}
 
 
@@ -151,4 +154,28 @@ def _pdf_text(name: str, data: bytes) -> str:
         pages = [page.extract_text() or "" for page in reader.pages]
     except Exception as exc:  # pypdf raises many kinds for damaged files
         raise SourceRejected(name, f"无法读取 PDF（{type(exc).__name__}）") from exc
-    return "\n".join(pages)
+    return "\n".join(without_running_lines(pages))
+
+
+def without_running_lines(pages: list[str]) -> list[str]:
+    """Pages without their running header and footer (the issuer and 文号 on top, "第 2 页 共 4 页" below): a line
+    at the top or bottom of most pages, numbers aside. Left in, they cut the sentences that run over a page."""
+    split = [[line for line in page.split("\n") if line.strip()] for page in pages]
+    if len(split) < 2:
+        return pages
+
+    def shape(line: str) -> str:
+        return re.sub(r"\d+", "#", re.sub(r"\s+", "", line))
+
+    edges: dict[str, int] = {}
+    for lines in split:
+        for line in {shape(x) for x in lines[:RUNNING_LINES] + lines[-RUNNING_LINES:]}:
+            edges[line] = edges.get(line, 0) + 1
+    running = {line for line, count in edges.items() if count >= max(2, (len(split) + 1) // 2)}
+    out = []
+    for n, lines in enumerate(split):
+        # The first page's top lines are the document's own heading (its issuer): only later copies go.
+        edge = 0 if n == 0 else RUNNING_LINES, len(lines) - RUNNING_LINES
+        kept = [x for i, x in enumerate(lines) if edge[0] <= i < edge[1] or shape(x) not in running]
+        out.append("\n".join(kept))
+    return out

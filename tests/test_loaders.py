@@ -176,3 +176,21 @@ def test_markdown_pipe_table_in_a_text_file(tmp_path: Path):
     lines = read_source(path).split("\n")
     assert lines[1:3] == ["一、二年级，结束时间：17:30。", "三至六年级，结束时间：18∶00。"]
     assert lines[0] == "各年级放学时间如下👇" and lines[3] == "家长朋友们请按时接孩子。"
+
+
+def test_a_pdfs_running_header_and_footer_are_dropped_so_sentences_run_over_pages():
+    from assistant.loaders import without_running_lines
+
+    pages = [
+        "岚江县教育局文件\n岚教发〔2023〕27号\n一、作业管理\n三至六年级每天书面作业平均不超过60分钟，不得布置\n第 1 页 共 3 页",
+        "岚江县教育局文件\n岚教发〔2023〕27号\n机械重复的作业。\n二、考试管理\n第 2 页 共 3 页",
+        "岚江县教育局文件\n岚教发〔2023〕27号\n每学期只组织1次期末考试。\n第 3 页 共 3 页",
+    ]
+    text = "\n".join(without_running_lines(pages))
+    # The first page keeps its heading (the issuer); later copies and every page's footer go.
+    assert text.startswith("岚江县教育局文件\n岚教发〔2023〕27号\n一、作业管理")
+    assert text.count("岚江县教育局文件") == 1 and "第 2 页" not in text and "第 1 页" not in text
+    assert "不得布置\n机械重复的作业。" in text
+    # One page, or lines that are not on most pages' edges, stay.
+    assert without_running_lines(pages[:1]) == pages[:1]
+    assert "一、作业管理" in text and "二、考试管理" in text
