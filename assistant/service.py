@@ -14,6 +14,7 @@ from threadpoolctl import threadpool_limits
 
 from .answering import ExtractiveAnswerer, SentenceReader
 from .answering.outcome import OutcomeDecider
+from .answering.quotes import one_school_note
 from .answering.scorer import Candidate, ScorerModel
 from .embeddings import Embedder, QueryCache, build_embedder
 from .errors import AssistantError, IndexDamaged, IndexMissing
@@ -280,6 +281,10 @@ class Assistant:
             answer = engine.decider.decide(query, hits, answer)
         if self.llm is not None and not answer.abstained:
             answer = self.llm.rewrite(query, hits, answer)
+        if answer.outcome == "answer":
+            note = one_school_note(answer.citations, query.doc_ids)
+            if note and len(answer.text) + 1 + len(note) <= self.settings.answer.max_chars:
+                answer.text += "\n" + note
         return answer
 
     def candidates(self, question: str, history: list[str] | None = None) -> list[Candidate]:

@@ -387,7 +387,9 @@ def fit_all(args, sources, dataset: str, started: float) -> int:
     for train_idx, test_idx in GroupKFold(n_splits=FOLDS).split(x, y, groups):
         mean, scale, model = fit(x[train_idx], y[train_idx])
         oof[test_idx] = predict(mean, scale, model, x[test_idx])
-    best_p, best_ok = best_per_question(oof, y, groups, n)
+    # Question-level facts are of the candidates decide() looks at: a named school's own sentences only.
+    kept = np.concatenate([np.asarray(q["keep"], dtype=bool) for q in questions]) if n else np.zeros(0, bool)
+    best_p, best_ok = best_per_question(oof[kept], y[kept], groups[kept], n)
     baseline_p, baseline_ok = best_per_question(-np.arange(len(y), dtype=float), y, groups, n)  # old order
 
     isotonic = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(best_p, best_ok)
@@ -395,7 +397,7 @@ def fit_all(args, sources, dataset: str, started: float) -> int:
     related_at, answer_at = thresholds(confidence, best_ok, answerable)
 
     # Answerability: a question-level model over the out-of-fold sentence probabilities, itself cross-validated.
-    qx = np.array([question_row(oof[groups == q], x[groups == q]) for q in range(n)])
+    qx = np.array([question_row(oof[(groups == q) & kept], x[(groups == q) & kept]) for q in range(n)])
     q_oof = np.zeros(n)
     signs = [QUESTION_SIGNS.get(name, 0) for name in QUESTION_FEATURES]
     for train_idx, test_idx in StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=0).split(

@@ -297,3 +297,13 @@ def test_answering_keeps_blas_to_the_configured_threads(assistant):
     Assistant(assistant.settings, embedder=assistant.embedder.inner, scorer=None, ranker=None, memory=None)
     blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
     assert blas and all(pool["num_threads"] == 1 for pool in blas)
+
+
+def test_an_answer_from_one_schools_report_says_so(assistant):
+    # 某中学's 夏季晚六点、冬季晚五点半 is that school's timetable, not a rule for the parent's school.
+    answer = assistant.ask("四年级托管延时服务弄到几点")
+    assert answer.outcome == "answer" and all(c.level == "school" for c in answer.citations)
+    assert "某中学自己的做法" in answer.text
+    # A question naming the school gets its rule without the note.
+    named = assistant.ask("和平三小每天书面作业最多多长时间")
+    assert "自己的做法" not in named.text

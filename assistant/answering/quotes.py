@@ -52,3 +52,17 @@ def cite(number: int, chunk: Chunk, start: int, end: int, key_of) -> Citation:
 def fit(text: str, limit: int) -> str:
     """At most `limit` characters, with an ellipsis when cut."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# Levels whose documents set one school's own arrangements, not a rule for everyone.
+ONE_SCHOOL = {"school", "kindergarten"}
+
+
+def one_school_note(citations: list[Citation], named: set[str]) -> str:
+    """A note that the answer is one school's own practice, when every quote is from a school's document the
+    question did not name: a parent asking 托管几点结束 must not take 某中学's 夏季晚六点 for the rule."""
+    if not citations or any(c.level not in ONE_SCHOOL or c.doc_id in named for c in citations):
+        return ""
+    schools = list(dict.fromkeys(c.issuer for c in citations if c.issuer))
+    who = "、".join(schools[:2]) if schools else "一所学校"
+    return f"（注：以上是{who}自己的做法，不一定适用于其他学校，请以孩子学校的通知为准。）"

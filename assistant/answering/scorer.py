@@ -141,6 +141,8 @@ QUESTION_FEATURES = (
     "memory_share",  # the best candidate's share of the neighbours' votes
     "bridge",  # how well the best candidate's words answer the question's (learned word bridge)
     "bridge_max",
+    "named_doc",  # the question names a school or place (only its document's sentences are candidates)
+    "voted",  # some candidate was voted for by a remembered question: the memory knows these documents
 )
 
 
@@ -185,6 +187,8 @@ def question_row(probabilities: np.ndarray, rows: np.ndarray) -> np.ndarray:
             best[col["memory_share"]],
             best[col["bridge"]],
             best[col["bridge_max"]],
+            best[col["named_doc"]],
+            float((rows[:, col["memory_rr"]] > 0).any()),
         ]
     )
 
