@@ -24,7 +24,6 @@ from .draft import Draft
 from .extractive import NOT_FOUND, ExtractiveAnswerer
 from .scorer import (
     FEATURES,
-    QUESTION_FEATURES,
     Candidate,
     ScorerModel,
     features,
@@ -124,7 +123,7 @@ class OutcomeDecider:
         if self.answerer.refusal(query) or not candidates:
             return answer  # a grade outside the documents, an unknown place, nothing to search for
         # A related rule shares a word with the question (place names aside): 明天北京天气怎么样 shares only
-        # 北京 with a Beijing report, and nothing at all is there when no question word is in the top chunks.
+        # 北京 with a Beijing report.
         # Or a remembered question close to this one was answered by it: parents' words for a rule are often
         # none of its own (教孩子干活的课 ~ 劳动教育必修课). Or the question names the sentence's document (a
         # school, a county): it is about that document, and one added later has no remembered questions.
@@ -148,7 +147,9 @@ class OutcomeDecider:
             if typed is not None and typed not in related:
                 related = sorted([typed, *related], key=lambda c: -c.probability)
         related = self.fitting(query, related)
-        if row[QUESTION_FEATURES.index("chunk_coverage")] == 0.0 or not related:
+        # (No question word in the top chunks at all used to mean none here: 夏天晚托几点放 shares no word with
+        # 夏季晚六点 yet is answered by it. The answerability model decides; off-topic questions are in its data.)
+        if not related:
             return answer
         confidence = self.scorer.confidence(related[0].probability)
         outcome = self.scorer.outcome(confidence, self.scorer.answerable(row))
