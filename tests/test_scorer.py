@@ -253,19 +253,6 @@ def test_a_hedge_quotes_the_more_probable_rule_first(assistant):
     assert answer.text.index("冬季晚五点半") < answer.text.index(answer.citations[1].quote[:10])
 
 
-def test_question_row_knows_a_named_document_and_whether_the_memory_knows_the_candidates():
-    from assistant.answering.scorer import question_row
-
-    col = {name: i for i, name in enumerate(FEATURES)}
-    rows = np.zeros((3, len(FEATURES)))
-    rows[1, col["named_doc"]] = 1.0  # the likeliest sentence is from the school the question names
-    row = question_row(np.array([0.2, 0.7, 0.1]), rows)
-    named, voted = QUESTION_FEATURES.index("named_doc"), QUESTION_FEATURES.index("voted")
-    assert row[named] == 1.0 and row[voted] == 0.0  # a document no remembered question was answered from
-    rows[2, col["memory_rr"]] = 0.5  # a remembered question voted for one of the candidates
-    assert question_row(np.array([0.2, 0.7, 0.1]), rows)[voted] == 1.0
-
-
 def test_a_question_sharing_no_word_with_the_documents_can_still_get_its_rule(assistant):
     # 夏天 / 晚托 / 散 are none of the documents' words (夏季, 课后服务, 结束), so no question word is in the top
     # chunks at all; the answerability model, not that fact alone, decides whether the rule is shown.

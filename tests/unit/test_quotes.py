@@ -6,7 +6,15 @@ from assistant.records import Citation
 
 def _cite(doc_id: str, level: str, issuer: str) -> Citation:
     return Citation(
-        number=1, doc_id=doc_id, title="t", issuer=issuer, level=level, section="", quote="q", chunk_id="c", text="q"
+        number=1,
+        doc_id=doc_id,
+        title="t",
+        issuer=issuer,
+        level=level,
+        section="",
+        quote="q",
+        chunk_id="c",
+        text="q",
     )
 
 
