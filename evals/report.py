@@ -340,6 +340,28 @@ FROZEN = [
         "3 / 27",
         "3 / 9",
     ),
+    (
+        "`evals/parents/test13.jsonl`",
+        80,
+        "d24f6bf (session 13: tables, unwrapped lines, answerability on decide()'s candidates, test12 in training)",
+        "0.902",
+        "1.000",
+        "0.918",
+        "0.918",
+        "1 / 61",
+        "0 / 19",
+    ),
+    (
+        "`evals/newdocs12/` (3 new documents: PDF with running headers, WeChat Markdown with a pipe table, Big5)",
+        36,
+        "d24f6bf (session 13)",
+        "0.607",
+        "0.893",
+        "0.714",
+        "0.714",
+        "2 / 28",
+        "3 / 8",
+    ),
 ]
 
 
