@@ -14,6 +14,7 @@ _BOILERPLATE = [
     for name in (
         "boilerplate_share_title",
         "boilerplate_share",
+        "boilerplate_wechat",
         "boilerplate_updated",
         "boilerplate_meta_line",
         "boilerplate_nav_line",
@@ -174,6 +175,7 @@ def _unwrap(lines: list[str]) -> list[str]:
         if (
             prev
             and not prev.endswith(_TERMINAL)
+            and not _ends_on_symbol(prev)
             and (
                 prev.endswith(("，", "、", ","))
                 or (WRAPPED_LINE_MIN <= len(last) <= WRAPPED_LINE_MAX and _CLAUSE.search(prev))
@@ -188,6 +190,11 @@ def _unwrap(lines: list[str]) -> list[str]:
             out.append(line)
         last = line
     return out
+
+
+def _ends_on_symbol(line: str) -> bool:
+    """A line ending on an emoji or other symbol (…沉迷网络游戏。🙅) ends a paragraph: no fixed width cut it."""
+    return unicodedata.category(line[-1]) in {"So", "Sk", "Sm"} if line else False
 
 
 def _is_heading(line: str) -> bool:

@@ -15,7 +15,12 @@ from .tables import is_data_table, pipe_tables, row_sentences
 
 # How many lines at a page's top and bottom may be its running header or footer.
 RUNNING_LINES = 2
-SUPPORTED = {".txt", ".md", ".text", ".html", ".htm", ".docx", ".pdf"}
+SUPPORTED = {".txt", ".md", ".markdown", ".text", ".html", ".htm", ".docx", ".pdf"}
+MARKDOWN = {".md", ".markdown"}
+_MD_HEADING = re.compile(r"^ {0,3}#{1,6}\s+")
+_MD_BULLET = re.compile(r"^ {0,3}[-*+]\s+(?=\S)")
+_MD_RULE = re.compile(r"^ {0,3}(?:[-*_]\s*){3,}$")
+_MD_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 
 
 def read_source(path: Path, max_mb: float = 20.0) -> str:
@@ -36,7 +41,7 @@ def read_source(path: Path, max_mb: float = 20.0) -> str:
         if suffix in {".html", ".htm"} or _looks_like_html(text):
             text = _html_text(text)
         else:
-            text = pipe_tables(text)
+            text = pipe_tables(_markdown_plain(text) if suffix in MARKDOWN else text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
     if not text.strip():
         raise SourceRejected(name, "没有可提取的文字（可能是扫描件或空文档）")
@@ -79,6 +84,18 @@ def _decode(name: str, data: bytes) -> str:
     if bad > max(5, len(text) // 50):
         raise SourceRejected(name, "看起来是二进制文件，不是文本")
     return text
+
+
+def _markdown_plain(text: str) -> str:
+    """Markdown's marks taken off (# headings, **bold**, - bullets, --- rules): a quote shows the words only.
+    Only for .md files: in scraped text ** is a redaction (学校严格执行**市教育局…)."""
+    lines = []
+    for line in text.split("\n"):
+        if _MD_RULE.match(line):
+            continue
+        line = _MD_BULLET.sub("", _MD_HEADING.sub("", line))
+        lines.append(_MD_STRONG.sub(r"\2", line))
+    return "\n".join(lines)
 
 
 def _looks_like_html(text: str) -> bool:

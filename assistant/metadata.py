@@ -8,6 +8,7 @@ title and issuer (lexicon: doc_kind, page_chrome, issuer, place_in_title), never
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 
 from .lexicon import lexicon
@@ -73,6 +74,7 @@ def infer_title(text: str) -> str:
         if (
             following
             and kind.search(following)
+            and unicodedata.category(following[0]) not in {"So", "Sk"}  # 🔔【家校共育】… opens a title
             and len(joined) <= MAX_TITLE
             and not _SENTENCE_END.search(following)
         ):
@@ -83,6 +85,10 @@ def infer_title(text: str) -> str:
 
 def _trim(title: str) -> str:
     title = lexicon().pattern("title_label").sub("", title.strip()).strip()
+    # A WeChat title opens with an emoji (🔔【家校共育】…): the title is the words.
+    title = title.lstrip(
+        "".join(c for c in set(title[:4]) if unicodedata.category(c) in {"So", "Sk"})
+    ).strip()
     return title if len(title) <= MAX_TITLE else title[:MAX_TITLE] + "…"
 
 

@@ -103,3 +103,20 @@ def test_hard_wrapped_sentences_are_rejoined_and_page_numbers_dropped():
     assert "二、确定作业设计原则，建设学科单元作业库" in lines
     assert lines[-1] == "鹭汀区教育局关于进一步规范校外培训的通知"
     assert not any("- 2 -" in line or "第 3 页" in line for line in lines)
+
+
+def test_wechat_chrome_goes_and_a_line_ending_on_an_emoji_is_not_glued_to_the_next():
+    raw = (
+        "点击上方蓝字关注我们\n"
+        "请家长在家管好孩子用手机，每天累计不超过1小时，避免孩子沉迷网络游戏。🙅\n"
+        "05 😴 睡眠管理：每天睡够10小时\n"
+        "小学生每天睡眠时间应达到10小时。\n"
+        "长按二维码关注我们\n"
+        "阅读 3862 赞 126 在看 47\n"
+        "写留言\n"
+    )
+    assert clean_text(raw).split("\n") == [
+        "请家长在家管好孩子用手机，每天累计不超过1小时，避免孩子沉迷网络游戏。🙅",
+        "05 😴 睡眠管理：每天睡够10小时",
+        "小学生每天睡眠时间应达到10小时。",
+    ]

@@ -194,3 +194,20 @@ def test_a_pdfs_running_header_and_footer_are_dropped_so_sentences_run_over_page
     # One page, or lines that are not on most pages' edges, stay.
     assert without_running_lines(pages[:1]) == pages[:1]
     assert "一、作业管理" in text and "二、考试管理" in text
+
+
+def test_markdown_marks_are_taken_off_a_md_file_but_not_a_scraped_text(tmp_path: Path):
+    path = tmp_path / "wechat.md"
+    path.write_text(
+        "# 🔔柳塘路小学告家长书\n---\n## 01 收费\n- 每生每学期**600元**，按学期收取；\n* 延时托管到__18∶30__结束。\n",
+        encoding="utf-8",
+    )
+    assert read_source(path).strip().split("\n") == [
+        "🔔柳塘路小学告家长书",
+        "01 收费",
+        "每生每学期600元，按学期收取；",
+        "延时托管到18∶30结束。",
+    ]
+    scraped = tmp_path / "page.txt"
+    scraped.write_text("学校严格执行**市教育局关于作业管理的规定。\n", encoding="utf-8")
+    assert "**市教育局" in read_source(scraped)  # a redaction, not emphasis

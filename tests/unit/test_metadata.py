@@ -117,3 +117,11 @@ def test_a_schools_modifier_is_dropped_in_speech_but_not_after_an_ordinal():
     # nor is 桃源县实验小学 the county's schools (桃源县小学生…)
     county = set(infer_meta(Path("rules.txt"), ordinal.replace("第二", "")).aliases)
     assert "桃源县实验小学" in county and "桃源县小学" not in county
+
+
+def test_a_wechat_articles_title_is_its_words_not_the_account_line_or_emoji():
+    text = (
+        "👆 榕溪区柳塘路小学\n🔔【家校共育】柳塘路小学2024年秋季学期课后服务安排告家长书\n"
+        "原创 柳塘路小学教导处 2024年08月30日\n亲爱的家长朋友们：\n"
+    )
+    assert infer_title(text) == "【家校共育】柳塘路小学2024年秋季学期课后服务安排告家长书"
