@@ -279,12 +279,13 @@ class Assistant:
         answer = engine.answerer.answer(query, hits, lenient=learned and engine.decider.scorer is not None)
         if learned:
             answer = engine.decider.decide(query, hits, answer)
-        if self.llm is not None and not answer.abstained:
-            answer = self.llm.rewrite(query, hits, answer)
         if answer.outcome == "answer":
             note = one_school_note(answer.citations, query.doc_ids)
             if note and len(answer.text) + 1 + len(note) <= self.settings.answer.max_chars:
                 answer.text += "\n" + note
+        if self.llm is not None and not answer.abstained:
+            # The LLM words an accepted answer itself; a rejected one falls back to the text above, note included.
+            answer = self.llm.rewrite(query, hits, answer)
         return answer
 
     def candidates(self, question: str, history: list[str] | None = None) -> list[Candidate]:
@@ -383,6 +384,9 @@ class Assistant:
             query = self.understand(question, history)
         except QuestionProblem as problem:
             return Answer(question=question or "", text=str(problem), abstained=True)
+        # The scope is a named set of documents: the learned decision looks at their sentences only (remembered
+        # questions may vote for sentences elsewhere).
+        query.doc_ids = (query.doc_ids & set(doc_ids)) if query.doc_ids else set(doc_ids)
         mode = self.settings.retrieval.mode
         pool = engine.retriever.search(query, mode, k=len(engine.index.chunks))
         hits = [h for h in pool if h.chunk.doc_id in doc_ids]
