@@ -5,27 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .headings import HEADINGS
 from .quantities import parse_grades
 from .records import Chunk, Document
 from .segment import Segmenter
 from .settings import ChunkSettings
 
-_CN = "一二三四五六七八九十"
-# (level, pattern) — the level orders nesting: 一、 > （一） > 1. > 一是 > （1） > ⑴.
-HEADINGS: list[tuple[int, re.Pattern[str]]] = [
-    (
-        1,
-        re.compile(
-            rf"^(?:第[{_CN}]{{1,3}}(?:部分|章|节)?[、，,.．：:\s]|[{_CN}]{{1,3}}[、.．]|[{_CN}]{{1,3}}\s(?=\S))"
-            rf"(?![{_CN}\d]{{1,3}}\s*(?:[、，,至到-]\s*[{_CN}\d]{{1,3}})*\s*年级)"
-        ),
-    ),
-    (2, re.compile(rf"^[（(][{_CN}]{{1,3}}[)）、]")),
-    (3, re.compile(r"^\d{1,2}(?:[.．、](?!\d)|\s*[、])")),
-    (4, re.compile(rf"^[{_CN}]{{1,2}}是(?=\S)")),
-    (5, re.compile(r"^[（(]\d{1,2}[)）]")),
-    (6, re.compile(r"^[⑴-⒇①-⑳▲]")),
-]
 SOFT_HEADING_LEVEL = 7
 _SENTENCE = re.compile(r"[^。！？；!?;]*(?:[。！？；!?;]+[”’」』)）]*|$)")
 _TITLE_END = re.compile(r"[。！？；:：]")

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from functools import cache
 
+from .headings import is_item_start
 from .lexicon import lexicon
 
 # Site chrome of document-sharing and government sites; each pattern removes only the matched span.
@@ -39,11 +40,6 @@ _PAGE_NUMBER_LINE = re.compile(
     r"^(?:[-—–－]+\s*\d{1,3}\s*[-—–－]+|第\s*\d{1,3}\s*页(?:\s*[，,/]?\s*共\s*\d{1,3}\s*页)?"
     r"|共\s*\d{1,3}\s*页\s*[，,/]?\s*第\s*\d{1,3}\s*页|\d{1,3}\s*/\s*\d{1,3})$"
 )
-# The start of a numbered or bulleted item: a hard-wrapped line never continues into one.
-_ITEM_START = re.compile(
-    r"^(?:第[一二三四五六七八九十百\d]{1,4}[章条节部分]|[一二三四五六七八九十]{1,3}[、.．是]|[（(][一二三四五六七八九十\d]{1,3}[)）]"
-    r"|\d{1,2}[.．、](?!\d)|[⑴-⒇①-⑳▲●■◆★•·-])"
-)
 # A line cut by a fixed page width (a PDF, a text file saved with hard line breaks) is at least this long.
 WRAPPED_LINE_MIN = 20
 # ...and at most this long: a longer unfinished line is a paragraph that lost its full stop (a compilation joins
@@ -51,6 +47,9 @@ WRAPPED_LINE_MIN = 20
 WRAPPED_LINE_MAX = 100
 HEADING_MAX = 36
 _CLAUSE = re.compile(r"[，。；,;]")
+# What follows an emoji without being one: variation selectors (✏️ is ✏ + U+FE0F), the keycap mark, joiners.
+EMOJI_MARKS = "\ufe0f\ufe0e\u20e3\u200d"
+_FIELD_NUMBER_END = re.compile(r"[：:]\s*[\d\-－—]{5,}$")
 # Site chrome (breadcrumbs, menus, toolbars) is laid out in lines that never continue a sentence.
 _NAVIGATION = re.compile(r"[>|｜【】]")
 # A page in Traditional characters (a mirror, a Big5 file) is indexed in Simplified: questions, the lexicon and
@@ -180,9 +179,9 @@ def _unwrap(lines: list[str]) -> list[str]:
                 prev.endswith(("，", "、", ","))
                 or (WRAPPED_LINE_MIN <= len(last) <= WRAPPED_LINE_MAX and _CLAUSE.search(prev))
             )
-            and not _is_heading(prev)
+            and (prev.endswith(("，", ",")) or not _is_heading(prev))  # a heading never ends on a comma
             and (line.endswith(_TERMINAL) or len(line) >= WRAPPED_LINE_MIN)
-            and not _ITEM_START.match(line)
+            and not is_item_start(line)
             and not _NAVIGATION.search(prev)
         ):
             out[-1] = prev + line
@@ -193,13 +192,32 @@ def _unwrap(lines: list[str]) -> list[str]:
 
 
 def _ends_on_symbol(line: str) -> bool:
-    """A line ending on an emoji or other symbol (…沉迷网络游戏。🙅) ends a paragraph: no fixed width cut it."""
-    return unicodedata.category(line[-1]) in {"So", "Sk", "Sm"} if line else False
+    """A line ending on an emoji or other symbol (…沉迷网络游戏。🙅) ends a paragraph: no fixed width cut it. So does
+    a field ending on a number (联系电话：0596-2287360): a page width does not fall just after a phone number."""
+    bare = line.rstrip(EMOJI_MARKS)
+    return bool(bare) and (is_symbol(bare[-1]) or bool(_FIELD_NUMBER_END.search(bare)))
+
+
+def is_symbol(ch: str) -> bool:
+    """An emoji or other pictograph (🔔 ✅ 👇), not a letter or punctuation."""
+    return unicodedata.category(ch) in {"So", "Sk", "Sm"}
+
+
+def strip_symbols(text: str) -> str:
+    """`text` without the emoji (and their variation selectors) at its two ends: ✏️【作业】… → 【作业】…"""
+    start, end = 0, len(text)
+    while start < end and (is_symbol(text[start]) or text[start] in EMOJI_MARKS or text[start].isspace()):
+        start += 1
+    while end > start and (
+        is_symbol(text[end - 1]) or text[end - 1] in EMOJI_MARKS or text[end - 1].isspace()
+    ):
+        end -= 1
+    return text[start:end]
 
 
 def _is_heading(line: str) -> bool:
     """A numbered heading with clauses but no sentence end: 一、确定作业设计原则，建设学科单元作业库."""
-    return bool(_ITEM_START.match(line)) and len(line) <= HEADING_MAX and not re.search(r"[。；;]", line)
+    return bool(is_item_start(line)) and len(line) <= HEADING_MAX and not re.search(r"[。；;]", line)
 
 
 def _squash(text: str) -> str:

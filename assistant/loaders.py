@@ -11,10 +11,12 @@ from pathlib import Path
 from charset_normalizer import from_bytes
 
 from .errors import SourceRejected
-from .tables import is_data_table, pipe_tables, row_sentences
+from .tables import Spanned, html_grid, is_data_table, pipe_tables, row_sentences
 
 # How many lines at a page's top and bottom may be its running header or footer.
 RUNNING_LINES = 2
+# A page-number line has at most this many characters besides its numbers (第页共页, Page of).
+PAGE_NUMBER_WORDS = 8
 SUPPORTED = {".txt", ".md", ".markdown", ".text", ".html", ".htm", ".docx", ".pdf"}
 MARKDOWN = {".md", ".markdown"}
 _MD_HEADING = re.compile(r"^ {0,3}#{1,6}\s+")
@@ -112,10 +114,7 @@ def _html_text(markup: str) -> str:
     for table in soup.find_all("table"):
         if table.find("table"):
             continue  # an outer layout table: its inner tables are handled on their own
-        rows = [
-            [cell.get_text(" ", strip=True) for cell in tr.find_all(["td", "th"])]
-            for tr in table.find_all("tr")
-        ]
+        rows = html_grid(table)
         if is_data_table(rows):
             replacement = soup.new_tag("div")
             for line in row_sentences(rows):
@@ -154,13 +153,12 @@ def _docx_text(name: str, data: bytes) -> str:
 
 
 def _docx_row(row) -> list[str]:
-    """A row's cell texts; a merged cell is listed once, its other grid positions left empty."""
-    seen: set[int] = set()
-    cells = []
-    for cell in row.cells:
-        cells.append("" if id(cell._tc) in seen else cell.text)
-        seen.add(id(cell._tc))
-    return cells
+    """A row's cell texts on the full grid: a merged cell fills every position it covers, those to its right as
+    Spanned (as in an HTML table)."""
+    grid = row.cells
+    return [
+        Spanned(cell.text) if n and cell._tc is grid[n - 1]._tc else cell.text for n, cell in enumerate(grid)
+    ]
 
 
 def _pdf_text(name: str, data: bytes) -> str:
@@ -182,7 +180,12 @@ def without_running_lines(pages: list[str]) -> list[str]:
         return pages
 
     def shape(line: str) -> str:
-        return re.sub(r"\d+", "#", re.sub(r"\s+", "", line))
+        # Only a page number changes from page to page: a line that is little besides numbers (第 2 页 共 4 页,
+        # - 3 -, 2/4) is compared without them; any other line only as itself, so a table row that happens to
+        # open two pages (七年级 每天不超过60分钟) is kept.
+        squeezed = re.sub(r"\s+", "", line)
+        masked = re.sub(r"\d+", "#", squeezed)
+        return masked if len(masked.replace("#", "")) <= PAGE_NUMBER_WORDS else squeezed
 
     edges: dict[str, int] = {}
     for lines in split:

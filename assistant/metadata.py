@@ -8,9 +8,9 @@ title and issuer (lexicon: doc_kind, page_chrome, issuer, place_in_title), never
 from __future__ import annotations
 
 import re
-import unicodedata
 from pathlib import Path
 
+from .cleaning import is_symbol, strip_symbols
 from .lexicon import lexicon
 from .records import DocumentMeta
 
@@ -74,21 +74,18 @@ def infer_title(text: str) -> str:
         if (
             following
             and kind.search(following)
-            and unicodedata.category(following[0]) not in {"So", "Sk"}  # 🔔【家校共育】… opens a title
+            and not is_symbol(following[0])  # 🔔【家校共育】… opens a title
             and len(joined) <= MAX_TITLE
             and not _SENTENCE_END.search(following)
         ):
             return _trim(joined)
-    first = plain[0][1] if plain else (lines[0] if lines else "")
-    return _trim(first)
+    # The first line with words: a WeChat article may open with a line of emoji alone.
+    return next((_trim(line) for _, line in plain if _trim(line)), _trim(lines[0]) if lines else "")
 
 
 def _trim(title: str) -> str:
-    title = lexicon().pattern("title_label").sub("", title.strip()).strip()
-    # A WeChat title opens with an emoji (🔔【家校共育】…): the title is the words.
-    title = title.lstrip(
-        "".join(c for c in set(title[:4]) if unicodedata.category(c) in {"So", "Sk"})
-    ).strip()
+    # A WeChat title opens with an emoji (🔔【家校共育】…): the title is the words, labels (标题：) aside.
+    title = strip_symbols(lexicon().pattern("title_label").sub("", strip_symbols(title.strip())))
     return title if len(title) <= MAX_TITLE else title[:MAX_TITLE] + "…"
 
 

@@ -90,6 +90,7 @@ class ChunkRanker:
         self.model = model
         self.memory = memory
         self._row = {c.id: i for i, c in enumerate(index.chunks)}
+        self._token_sets = {c.id: frozenset(c.tokens) for c in index.chunks}
         self._doc_rows: dict[str, list[int]] = {}
         for i, chunk in enumerate(index.chunks):
             self._doc_rows.setdefault(chunk.doc_id, []).append(i)
@@ -147,7 +148,7 @@ class ChunkRanker:
                     float(closest[row]),
                     float(closest[row]) - top_sentence,
                     1.0 / by_sentence[row],
-                    self.retriever.coverage(tokens, set(chunk.tokens)),
+                    self.retriever.coverage(tokens, self._token_sets[chunk.id]),
                     self.sentence_coverage(query, chunk),
                     float(named and chunk.doc_id in query.doc_ids),
                     float(named and chunk.doc_id not in query.doc_ids),

@@ -14,7 +14,7 @@ from threadpoolctl import threadpool_limits
 
 from .answering import ExtractiveAnswerer, SentenceReader
 from .answering.outcome import OutcomeDecider
-from .answering.quotes import one_school_note
+from .answering.quotes import ONE_SCHOOL, WiderRules, one_school_note
 from .answering.scorer import Candidate, ScorerModel
 from .embeddings import Embedder, QueryCache, build_embedder
 from .errors import AssistantError, IndexDamaged, IndexMissing
@@ -50,6 +50,7 @@ class _Engine:
     decider: OutcomeDecider
     ranker: ChunkRanker
     memory: QuestionMemory
+    wider: WiderRules
 
 
 class Assistant:
@@ -186,6 +187,7 @@ class Assistant:
         )
         # One sentence reader serves the re-ranker and the answerer (its per-chunk caches are shared).
         reader = SentenceReader(self.segmenter, retriever.coverage)
+        reader.prepare(index.chunks)
         doc_chunks: dict[str, list[Chunk]] = {}
         for chunk in index.chunks:
             doc_chunks.setdefault(chunk.doc_id, []).append(chunk)
@@ -223,7 +225,10 @@ class Assistant:
         )
         decider = OutcomeDecider(index, self.embedder, vectors, answerer, self.scorer, memory)
         ranker = ChunkRanker(index, retriever, reader, self.embedder, vectors, self.ranker, memory)
-        return _Engine(index, retriever, parser, reader, answerer, decider, ranker, memory)
+        wider = WiderRules(
+            [text for chunk_id, text in units if index.by_id[chunk_id].level not in ONE_SCHOOL]
+        )
+        return _Engine(index, retriever, parser, reader, answerer, decider, ranker, memory, wider)
 
     def _vector_cache(self) -> Path:
         """Sentence vectors live beside the generations, shared by all of them (keyed by text)."""
@@ -280,7 +285,7 @@ class Assistant:
         if learned:
             answer = engine.decider.decide(query, hits, answer)
         if answer.outcome == "answer":
-            note = one_school_note(answer.citations, query.doc_ids)
+            note = one_school_note(answer.citations, query.doc_ids, engine.wider)
             if note and len(answer.text) + 1 + len(note) <= self.settings.answer.max_chars:
                 answer.text += "\n" + note
         if self.llm is not None and not answer.abstained:

@@ -6,9 +6,17 @@ import re
 
 # A row is a key (its first cell) and values; cells longer than this are prose, so the "table" is page layout.
 MAX_CELL_CHARS = 60
-_DIGIT = re.compile(r"\d")
+# A cell holding a value (minutes, a time, a count, a bare number) marks a data row; a header may still hold digits
+# in its labels (1-2年级, 2024年3月).
+_VALUE = re.compile(
+    r"\d+(?:\.\d+)?\s*(?:分钟|小时|元|次|%|％|个|所|人|家|节|天|周|课时)|\d{1,2}\s*[:：]\s*\d{2}|^\s*\d+(?:\.\d+)?\s*$"
+)
 _PIPE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _PIPE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
+
+
+class Spanned(str):
+    """A grid position covered by the cell to its left (a colspan, a horizontal merge): its value, said once."""
 
 
 def _clean_cell(cell: str) -> str:
@@ -29,10 +37,14 @@ def is_data_table(rows: list[list[str]]) -> bool:
 def row_sentences(rows: list[list[str]]) -> list[str]:
     """One line per row: "七年级，每天书面作业总时长：不超过60分钟，说明：周五书面作业量减半。".
 
-    The first row is the header when it holds no digits (values do: minutes, times, counts). A row with one
-    distinct cell (a caption, a merged title row) stays a line of its own.
+    The first row is the header when it holds no value (values are minutes, times, counts). A header cell spanning
+    several columns (冬季 over 开始/结束) makes the next row part of the header too: the labels are "冬季结束".
+    A row with one distinct cell (a caption, a merged title row) stays a line of its own. A value spanning several
+    columns under one label is said once.
     """
-    grid = [[_clean_cell(cell) for cell in row] for row in rows]
+    grid = [
+        [Spanned(_clean_cell(c)) if isinstance(c, Spanned) else _clean_cell(c) for c in row] for row in rows
+    ]
     grid = [row for row in grid if any(row)]
     lines: list[str] = []
     while grid and len(set(filter(None, grid[0]))) == 1:
@@ -41,20 +53,87 @@ def row_sentences(rows: list[list[str]]) -> list[str]:
     if not grid:
         return lines
     header: list[str] = []
-    if len(grid) > 1 and not any(_DIGIT.search(cell) for cell in grid[0]):
+    top: list[
+        str
+    ] = []  # the upper header row when two make the labels: a value spanning its columns takes it
+    if len(grid) > 1 and not _holds_value(grid[0]):
         header, grid = grid[0], grid[1:]
+        if len(grid) > 1 and _spans(header) and not _holds_value(grid[0]):
+            top = header
+            header = [
+                up if up == low or not low else up + low for up, low in zip(header, grid[0], strict=False)
+            ]
+            grid = grid[1:]
     for row in grid:
         if len(set(filter(None, row))) <= 1:
             lines.append(next(filter(None, row), ""))
             continue
         parts = [row[0]] if row[0] else []
+        said: set[tuple[str, str]] = set()
         for i, cell in enumerate(row[1:], start=1):
-            if not cell:
-                continue
             label = header[i] if i < len(header) else ""
+            spread = i < len(top) and any(
+                0 < j < len(row) and j < len(top) and row[j] == cell and top[j] == top[i]
+                for j in (i - 1, i + 1)
+            )
+            if spread:
+                label = top[i]
+            elif isinstance(cell, Spanned):
+                continue  # one value across two columns: said under the first one's label
+            if not cell or (label, cell) in said or cell == row[0]:
+                continue
+            said.add((label, cell))
             parts.append(f"{label}：{cell}" if label and label != cell else cell)
         lines.append("，".join(parts) + "。")
     return [line for line in lines if line]
+
+
+def _holds_value(row: list[str]) -> bool:
+    return any(_VALUE.search(cell) for cell in row)
+
+
+def _spans(row: list[str]) -> bool:
+    """Two neighbouring cells alike: one cell spread over several columns."""
+    return any(a and a == b for a, b in zip(row, row[1:], strict=False))
+
+
+def html_grid(table) -> list[list[str]]:
+    """An HTML table's cell texts on its full grid: a cell spanning rows or columns fills every position it covers
+    (those to its right as Spanned), so a grade spanning two rows keys both, and a header spanning two columns
+    labels both."""
+    grid: list[list[str]] = []
+    pending: dict[tuple[int, int], str] = {}  # (row, column) filled by a rowspan from above
+    for r, tr in enumerate(table.find_all("tr")):
+        row: list[str] = []
+        cells = iter(tr.find_all(["td", "th"]))
+        c = 0
+        while True:
+            if (r, c) in pending:
+                row.append(pending.pop((r, c)))
+                c += 1
+                continue
+            cell = next(cells, None)
+            if cell is None:
+                break
+            text = cell.get_text(" ", strip=True)
+            for dc in range(_span(cell, "colspan")):
+                value = Spanned(text) if dc else text
+                row.append(value)
+                for dr in range(1, _span(cell, "rowspan")):
+                    pending[(r + dr, c + dc)] = value
+            c += _span(cell, "colspan")
+        while (r, c) in pending:  # a rowspan reaching past this row's own cells
+            row.append(pending.pop((r, c)))
+            c += 1
+        grid.append(row)
+    return grid
+
+
+def _span(cell, attribute: str) -> int:
+    try:
+        return max(1, min(int(str(cell.get(attribute, 1)).strip() or 1), 50))
+    except ValueError:
+        return 1
 
 
 def pipe_tables(text: str) -> str:
@@ -72,5 +151,9 @@ def pipe_tables(text: str) -> str:
             if not _PIPE_RULE.match(lines[i]):
                 block.append(lines[i].strip().strip("|").split("|"))
             i += 1
-        out.extend(row_sentences(block) if is_data_table(block) else ["".join(r) for r in block])
+        out.extend(
+            row_sentences(block)
+            if is_data_table(block)
+            else [" ".join(cell.strip() for cell in r if cell.strip()) for r in block]
+        )
     return "\n".join(out)

@@ -31,7 +31,7 @@ from .train_trust import fit_trust
 
 ROOT = Path(__file__).resolve().parent.parent
 # Every parents'-words set that has had its one frozen run: train and dev, and the spent test parts test,
-# test2 … test12 (each was run once, unread, before it joined); and offtopic.jsonl, questions no
+# test2 … test13 (each was run once, unread, before it joined); and offtopic.jsonl, questions no
 # education-policy document answers (weather, phone repair, injection text…), so that "is anything here at all"
 # is learned from more than near-misses.
 PARENTS = ROOT / "evals" / "parents"
@@ -52,6 +52,7 @@ TRAIN = tuple(
         "test10",
         "test11",
         "test12",
+        "test13",
         "offtopic",
     )
 )
@@ -73,6 +74,7 @@ NEWDOCS = tuple(
         "newdocs9",
         "newdocs10",
         "newdocs11",
+        "newdocs12",
     )
 )
 REPORT = ROOT / "evals" / "TRAINING.md"

@@ -196,6 +196,33 @@ def test_a_pdfs_running_header_and_footer_are_dropped_so_sentences_run_over_page
     assert "一、作业管理" in text and "二、考试管理" in text
 
 
+def test_table_rows_that_open_each_page_are_kept_only_page_numbers_are_compared_without_digits():
+    from assistant.loaders import without_running_lines
+
+    pages = [
+        "3月，检查机构12家，关停2家。\n正文第一页\n- 1 -",
+        "4月，检查机构15家，关停3家。\n正文第二页\n- 2 -",
+        "5月，检查机构9家，关停1家。\n正文第三页\n- 3 -",
+    ]
+    text = "\n".join(without_running_lines(pages))
+    assert "4月，检查机构15家，关停3家。" in text and "5月，检查机构9家，关停1家。" in text
+    assert "- 2 -" not in text and "- 3 -" not in text
+
+
+def test_html_merged_cells_key_every_row_they_span(tmp_path: Path):
+    path = tmp_path / "times.html"
+    path.write_text(
+        "<html><body><p>各年级放学时间：</p><table>"
+        "<tr><th>年级</th><th>星期</th><th>放学时间</th></tr>"
+        "<tr><td rowspan=2>一、二年级</td><td>周一至周四</td><td>17:00</td></tr>"
+        "<tr><td>周五</td><td>15:30</td></tr>"
+        "</table></body></html>",
+        encoding="utf-8",
+    )
+    lines = read_source(path).split("\n")
+    assert "一、二年级，星期：周五，放学时间：15:30。" in lines
+
+
 def test_markdown_marks_are_taken_off_a_md_file_but_not_a_scraped_text(tmp_path: Path):
     path = tmp_path / "wechat.md"
     path.write_text(

@@ -72,10 +72,24 @@ def bridge_rows(table: Table, question: Sequence[str], sentences: Sequence[froze
     rows = [table[a] for a in words if a in table]
     if not rows or not sentences:
         return out
-    for n, tokens in enumerate(sentences):
-        best = [max((row.get(w, 0.0) for w in tokens), default=0.0) for row in rows]
-        out[n, 0] = sum(best) / len(words)
-        out[n, 1] = max(best)
+    # One matrix lookup instead of a dict lookup per (question word, sentence word, sentence): the sentences'
+    # words laid end to end, each sentence's best weight per question word a max over its stretch.
+    vocabulary: dict[str, int] = {}
+    flat = [vocabulary.setdefault(w, len(vocabulary)) for tokens in sentences for w in tokens]
+    if not flat:
+        return out
+    weights = np.zeros((len(rows), len(vocabulary) + 1), dtype=np.float32)  # last column: an empty sentence
+    for r, row in enumerate(rows):
+        for w, v in (row.items() if len(row) < len(vocabulary) else ((w, row.get(w)) for w in vocabulary)):
+            if v is not None and w in vocabulary:
+                weights[r, vocabulary[w]] = v
+    lengths = np.array([len(tokens) for tokens in sentences])
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    columns = np.array(flat + [len(vocabulary)])
+    best = np.maximum.reduceat(weights[:, columns], np.minimum(starts, len(flat)), axis=1)
+    best[:, lengths == 0] = 0.0
+    out[:, 0] = best.sum(axis=0) / len(words)
+    out[:, 1] = best.max(axis=0)
     out[:, 2] = out[:, 0] - out[:, 0].max()
     out[:, 3] = out[:, 1] - out[:, 1].max()
     return out

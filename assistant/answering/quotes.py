@@ -58,11 +58,46 @@ def fit(text: str, limit: int) -> str:
 ONE_SCHOOL = {"school", "kindergarten"}
 
 
-def one_school_note(citations: list[Citation], named: set[str]) -> str:
+# A school's sentence restates a wider rule when this share of its character pairs is in one sentence of a
+# district's, city's, province's or the nation's documents (学校重申：校外培训机构不得占用…寒暑假…).
+RESTATED_SHARE = 0.7
+
+
+class WiderRules:
+    """The sentences of documents above one school, to tell a school's own arrangement (夏季晚六点放学) from a
+    wider rule it restates."""
+
+    def __init__(self, sentences: list[str]):
+        self._posting: dict[str, list[int]] = {}
+        for n, sentence in enumerate(sentences):
+            for pair in _pairs(sentence):
+                self._posting.setdefault(pair, []).append(n)
+
+    def restates(self, quote: str) -> bool:
+        pairs = _pairs(quote)
+        if len(pairs) < 4:
+            return False
+        counts: dict[int, int] = {}
+        for pair in pairs:
+            for n in self._posting.get(pair, ()):
+                counts[n] = counts.get(n, 0) + 1
+        return max(counts.values(), default=0) >= RESTATED_SHARE * len(pairs)
+
+
+def _pairs(text: str) -> set[str]:
+    chars = [c for c in text if c.isalnum()]
+    return {a + b for a, b in zip(chars, chars[1:], strict=False)}
+
+
+def one_school_note(citations: list[Citation], named: set[str], wider: WiderRules | None = None) -> str:
     """A note that the answer is one school's own practice, when every quote is from a school's document the
-    question did not name: a parent asking 托管几点结束 must not take 某中学's 夏季晚六点 for the rule."""
+    question did not name: a parent asking 托管几点结束 must not take 某中学's 夏季晚六点 for the rule. A quote
+    restating a wider rule (found in a district's or the nation's document) is not one school's practice."""
     if not citations or any(c.level not in ONE_SCHOOL or c.doc_id in named for c in citations):
+        return ""
+    if wider is not None and any(wider.restates(c.quote) for c in citations):
         return ""
     schools = list(dict.fromkeys(c.issuer for c in citations if c.issuer))
     who = "、".join(schools[:2]) if schools else "一所学校"
-    return f"（注：以上是{who}自己的做法，不一定适用于其他学校，请以孩子学校的通知为准。）"
+    # "出自…的文件", not "…自己的做法": a school often restates a national rule (“双减”政策明确规定：…).
+    return f"（注：以上出自{who}的文件，各校具体做法可能不同，请以孩子学校的通知为准。）"

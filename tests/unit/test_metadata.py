@@ -125,3 +125,10 @@ def test_a_wechat_articles_title_is_its_words_not_the_account_line_or_emoji():
         "原创 柳塘路小学教导处 2024年08月30日\n亲爱的家长朋友们：\n"
     )
     assert infer_title(text) == "【家校共育】柳塘路小学2024年秋季学期课后服务安排告家长书"
+
+
+def test_an_emoji_with_a_variation_selector_or_a_line_of_emoji_alone_is_not_the_title():
+    assert (
+        infer_title("🌟🌟🌟🌟🌟\n✏️标题：鹭溪小学作业管理告家长书\n各位家长：") == "鹭溪小学作业管理告家长书"
+    )
+    assert infer_title("🌟🌟🌟🌟🌟\n亲爱的家长朋友们，新学期好！") == "亲爱的家长朋友们，新学期好！"

@@ -33,3 +33,36 @@ def test_a_page_laid_out_with_a_table_is_not_a_data_table():
 def test_pipe_tables_leave_other_lines_alone():
     text = "放学时间：\n|年级|时间|\n|:--|--:|\n|一年级|17:30|\n这一行 | 不是表格"
     assert pipe_tables(text) == "放学时间：\n一年级，时间：17:30。\n这一行 | 不是表格"
+
+
+def test_merged_cells_fill_the_grid_and_a_spanning_header_labels_its_columns():
+    from bs4 import BeautifulSoup
+
+    from assistant.tables import html_grid
+
+    html = """<table>
+    <tr><th rowspan=2>年级</th><th colspan=2>夏季</th><th colspan=2>冬季</th></tr>
+    <tr><th>开始</th><th>结束</th><th>开始</th><th>结束</th></tr>
+    <tr><td rowspan=2>一、二年级</td><td>16:00</td><td>17:30</td><td>16:00</td><td>17:00</td></tr>
+    <tr><td colspan=2>不开展第二时段</td><td colspan=2>不开展</td></tr>
+    <tr><td>三至六年级</td><td>16:00</td><td>18:00</td><td>16:00</td><td>17:30</td></tr>
+    </table>"""
+    grid = html_grid(BeautifulSoup(html, "html.parser").table)
+    assert grid[3] == ["一、二年级", "不开展第二时段", "不开展第二时段", "不开展", "不开展"]
+    assert row_sentences(grid) == [
+        "一、二年级，夏季开始：16:00，夏季结束：17:30，冬季开始：16:00，冬季结束：17:00。",
+        # a value spanning both columns of a season is said once, under the season
+        "一、二年级，夏季：不开展第二时段，冬季：不开展。",
+        "三至六年级，夏季开始：16:00，夏季结束：18:00，冬季开始：16:00，冬季结束：17:30。",
+    ]
+
+
+def test_a_header_may_name_grades_with_digits_but_holds_no_values():
+    rows = [["项目", "1-2年级", "3-6年级"], ["书面作业", "不布置", "不超过60分钟"]]
+    assert row_sentences(rows) == ["书面作业，1-2年级：不布置，3-6年级：不超过60分钟。"]
+
+
+def test_a_pipe_table_of_prose_keeps_its_cells_apart():
+    prose = "为进一步落实双减要求，规范课后服务管理，切实减轻学生过重作业负担和校外培训负担，结合我校实际和家长需求，经研究，现将有关事项通知如下"
+    text = f"| {prose} | 附件 |\n| 联系人 | 张老师 |"
+    assert pipe_tables(text).split("\n") == [f"{prose} 附件", "联系人 张老师"]
