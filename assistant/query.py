@@ -16,6 +16,7 @@ QTYPES: list[tuple[str, re.Pattern[str]]] = [(rule.name, rule.pattern) for rule 
 _HAS_TEXT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 _PLACE_SUFFIX = LEX.pattern("place_suffix")
 _HIGH_SCHOOL_ENTRY = LEX.pattern("high_school_entry")
+_WIDER_SCOPE = LEX.pattern("wider_scope")
 
 
 @dataclass
@@ -183,6 +184,13 @@ class QueryParser:
         qtype, kind = asked_value(text, asked)
         doc_ids, names = self.catalog.docs_named(canonical(text)) if understand else (set(), [])
         unknown = self.unknown_places(text, names) if understand else []
+        if understand and earlier and not doc_ids and not unknown and not _WIDER_SCOPE.search(text):
+            # A chat about one school goes on about it (柳塘路小学几点放学？ + 可我六点才下班，孩子怎么办):
+            # the latest earlier turn naming a school or place scopes a message that names none.
+            for turn in reversed(earlier):
+                doc_ids, names = self.catalog.docs_named(canonical(turn))
+                if doc_ids:
+                    break
         return Query(
             original=question,
             text=text,

@@ -144,3 +144,14 @@ def test_a_question_names_a_document_by_its_title_and_a_follow_up_switches_to_an
     assert switched.doc_ids == {"summary-6-four-aspects"}
     # a stretch that many titles share names none of them
     assert not assistant.understand("双减工作总结里一般都写些什么").doc_ids
+
+
+def test_a_chat_about_one_school_stays_about_it_until_a_wider_scope_is_asked(assistant):
+    earlier = ["芙蓉初级中学初二每天作业多久"]
+    # a whole sentence, no 那…呢: not rewritten, but still about the school the parent named
+    carried = assistant.understand("可我家孩子每天写到十一点，这正常吗", earlier)
+    assert carried.doc_ids == {"furong-2021-plan"}
+    assert not assistant.understand("可我家孩子每天写到十一点，这正常吗").doc_ids
+    # asking about the country's rules, or naming another place, leaves the school behind
+    assert not assistant.understand("教育部对初中作业时间怎么规定的", earlier).doc_ids
+    assert "furong-2021-plan" not in assistant.understand("北票市对作业怎么规定的", earlier).doc_ids
