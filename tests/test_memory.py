@@ -117,7 +117,26 @@ def test_the_shipped_memory_finds_its_answers_in_the_real_index(assistant):
     located = sum(bool(v) for v in answerable)
     assert located >= 0.9 * len(answerable)
     # no evaluation set that is reported as unseen (or is about documents outside the corpus) is remembered
-    unseen = {"q", "h", "f", "n", "g", "nL", "nP", "nR", "nS", "nT", "nU", "nV", "nW", "nX", "nY", "nZ", "uS", "uT"}
+    unseen = {
+        "q",
+        "h",
+        "f",
+        "n",
+        "g",
+        "nL",
+        "nP",
+        "nR",
+        "nS",
+        "nT",
+        "nU",
+        "nV",
+        "nW",
+        "nX",
+        "nY",
+        "nZ",
+        "uS",
+        "uT",
+    }
     assert not {item.group for item in items} & unseen
 
 

@@ -80,7 +80,7 @@ def bridge_rows(table: Table, question: Sequence[str], sentences: Sequence[froze
         return out
     weights = np.zeros((len(rows), len(vocabulary) + 1), dtype=np.float32)  # last column: an empty sentence
     for r, row in enumerate(rows):
-        for w, v in (row.items() if len(row) < len(vocabulary) else ((w, row.get(w)) for w in vocabulary)):
+        for w, v in row.items() if len(row) < len(vocabulary) else ((w, row.get(w)) for w in vocabulary):
             if v is not None and w in vocabulary:
                 weights[r, vocabulary[w]] = v
     lengths = np.array([len(tokens) for tokens in sentences])
