@@ -40,6 +40,10 @@ _PAGE_NUMBER_LINE = re.compile(
     r"^(?:[-—–－]+\s*\d{1,3}\s*[-—–－]+|第\s*\d{1,3}\s*页(?:\s*[，,/]?\s*共\s*\d{1,3}\s*页)?"
     r"|共\s*\d{1,3}\s*页\s*[，,/]?\s*第\s*\d{1,3}\s*页|\d{1,3}\s*/\s*\d{1,3})$"
 )
+# A line met this often in one document, no sentence, is a running header (one copy per page).
+RUNNING_HEADER_COPIES = 3
+_SENTENCE_MARK = re.compile(r"[，。；！？,;!?]")
+_CUT_TAIL = re.compile(r"[，,][^，、,。；;：:]{1,2}$")
 # A line cut by a fixed page width (a PDF, a text file saved with hard line breaks) is at least this long.
 WRAPPED_LINE_MIN = 20
 # ...and at most this long: a longer unfinished line is a paragraph that lost its full stop (a compilation joins
@@ -72,6 +76,7 @@ def clean_text(raw: str) -> str:
     lines = _join_split_titles(lines)
     lines = _drop_teasers(lines)
     lines = _repair_page_breaks(lines)
+    lines = _without_repeated_headers(lines)
     lines = _unwrap(lines)
     lines = [part for line in lines for part in _INLINE_HEADING.split(line) if part]
     return "\n".join(lines)
@@ -160,6 +165,34 @@ def _repair_page_breaks(lines: list[str]) -> list[str]:
     return out
 
 
+def _without_repeated_headers(lines: list[str]) -> list[str]:
+    """A page's running header copied into the text at every page (鹭港市嘉木中学教务处 嘉中教〔2023〕12号, 某县
+    教育局文件): a line that is no sentence and no numbered heading, met RUNNING_HEADER_COPIES times or more, is
+    kept where it first stands only. Left in, it is glued into the sentence running over the page."""
+    counts: dict[str, int] = {}
+    for line in lines:
+        counts[line] = counts.get(line, 0) + 1
+    repeated = {
+        line
+        for line, n in counts.items()
+        if n >= RUNNING_HEADER_COPIES
+        and len(line) >= 6
+        and not _SENTENCE_MARK.search(line)
+        and not is_item_start(line)
+    }
+    if not repeated:
+        return lines
+    seen: set[str] = set()
+    out = []
+    for line in lines:
+        if line in repeated:
+            if line in seen:
+                continue
+            seen.add(line)
+        out.append(line)
+    return out
+
+
 def _unwrap(lines: list[str]) -> list[str]:
     """Re-join sentences that a fixed line width cut in two ("切实\n减轻学生过重学业负担"), so each is quoted whole.
 
@@ -179,7 +212,8 @@ def _unwrap(lines: list[str]) -> list[str]:
                 prev.endswith(("，", "、", ","))
                 or (WRAPPED_LINE_MIN <= len(last) <= WRAPPED_LINE_MAX and _CLAUSE.search(prev))
             )
-            and (prev.endswith(("，", ",")) or not _is_heading(prev))  # a heading never ends on a comma
+            # a heading never ends on a comma, nor on a word of one or two characters after one (…18:30，前)
+            and (prev.endswith(("，", ",")) or _CUT_TAIL.search(prev) or not _is_heading(prev))
             and (line.endswith(_TERMINAL) or len(line) >= WRAPPED_LINE_MIN)
             and not is_item_start(line)
             and not _NAVIGATION.search(prev)

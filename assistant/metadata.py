@@ -60,7 +60,7 @@ def infer_title(text: str) -> str:
     """The title line: the first line naming a document kind (方案, 细则, 通知…) that is not page chrome,
     joined with the next line when the title was broken over two; else the first plain line."""
     lex = lexicon()
-    chrome, kind = lex.pattern("page_chrome"), lex.pattern("doc_kind")
+    chrome, kind, number = lex.pattern("page_chrome"), lex.pattern("doc_kind"), lex.pattern("doc_number")
     lines = [line.strip() for line in text.strip().split("\n") if line.strip()][:HEAD_LINES]
     # (position, line): a title broken over two lines is joined only when they were next to each other
     plain = [(i, line) for i, line in enumerate(lines) if not chrome.search(line) and len(line) >= 4]
@@ -74,6 +74,7 @@ def infer_title(text: str) -> str:
         if (
             following
             and kind.search(following)
+            and not number.search(line)  # 杏政报〔2023〕41号 above the title is its reference, not its start
             and not is_symbol(following[0])  # 🔔【家校共育】… opens a title
             and len(joined) <= MAX_TITLE
             and not _SENTENCE_END.search(following)

@@ -38,9 +38,10 @@ def row_sentences(rows: list[list[str]]) -> list[str]:
     """One line per row: "七年级，每天书面作业总时长：不超过60分钟，说明：周五书面作业量减半。".
 
     The first row is the header when it holds no value (values are minutes, times, counts). A header cell spanning
-    several columns (冬季 over 开始/结束) makes the next row part of the header too: the labels are "冬季结束".
-    A row with one distinct cell (a caption, a merged title row) stays a line of its own. A value spanning several
-    columns under one label is said once.
+    several columns (冬季 over 第一时段/第二时段) makes the next row part of the header too, and each such group
+    of a row is a sentence of its own: "三、四年级，冬季第一时段：15:45—16:45，第二时段：16:45—17:30。" (a row of
+    every season at once is too long to quote, and a question asks about one). A row with one distinct cell (a
+    caption, a merged title row) stays a line of its own. A value spanning several columns is said once.
     """
     grid = [
         [Spanned(_clean_cell(c)) if isinstance(c, Spanned) else _clean_cell(c) for c in row] for row in rows
@@ -52,40 +53,51 @@ def row_sentences(rows: list[list[str]]) -> list[str]:
         grid = grid[1:]
     if not grid:
         return lines
-    header: list[str] = []
-    top: list[
-        str
-    ] = []  # the upper header row when two make the labels: a value spanning its columns takes it
+    top: list[str] = []  # the upper of two header rows (the groups), or the only header row
+    low: list[str] = []  # the lower one
     if len(grid) > 1 and not _holds_value(grid[0]):
-        header, grid = grid[0], grid[1:]
-        if len(grid) > 1 and _spans(header) and not _holds_value(grid[0]):
-            top = header
-            header = [
-                up if up == low or not low else up + low for up, low in zip(header, grid[0], strict=False)
-            ]
-            grid = grid[1:]
+        top, grid = grid[0], grid[1:]
+        if len(grid) > 1 and _spans(top) and not _holds_value(grid[0]):
+            low, grid = grid[0], grid[1:]
     for row in grid:
         if len(set(filter(None, row))) <= 1:
             lines.append(next(filter(None, row), ""))
             continue
-        parts = [row[0]] if row[0] else []
-        said: set[tuple[str, str]] = set()
-        for i, cell in enumerate(row[1:], start=1):
-            label = header[i] if i < len(header) else ""
-            spread = i < len(top) and any(
-                0 < j < len(row) and j < len(top) and row[j] == cell and top[j] == top[i]
-                for j in (i - 1, i + 1)
-            )
-            if spread:
-                label = top[i]
-            elif isinstance(cell, Spanned):
-                continue  # one value across two columns: said under the first one's label
-            if not cell or (label, cell) in said or cell == row[0]:
-                continue
-            said.add((label, cell))
-            parts.append(f"{label}：{cell}" if label and label != cell else cell)
-        lines.append("，".join(parts) + "。")
+        lines.extend(_row_lines(row, top, low))
     return [line for line in lines if line]
+
+
+def _row_lines(row: list[str], top: list[str], low: list[str]) -> list[str]:
+    """A data row said under its header labels; with two header rows, one line per group of columns."""
+    key = [row[0]] if row[0] else []
+    shared: list[str] = []  # columns under a one-level label (学段, 年级 spanning both header rows)
+    groups: dict[str, list[str]] = {}
+    said: set[tuple[str, str]] = set()
+    for i, cell in enumerate(row[1:], start=1):
+        up = top[i] if i < len(top) else ""
+        down = low[i] if i < len(low) else ""
+        grouped = bool(low) and bool(down) and down != up
+        spread = grouped and any(
+            0 < j < len(row) and row[j] == cell and j < len(top) and top[j] == up for j in (i - 1, i + 1)
+        )
+        if isinstance(cell, Spanned) and not spread:
+            continue  # one value across two columns: said under the first one's label
+        if not cell or cell == row[0]:
+            continue
+        label = up if spread or not grouped else down
+        if (up, label, cell) in said:
+            continue
+        said.add((up, label, cell))
+        part = f"{label}：{cell}" if label and label != cell else cell
+        if not grouped:
+            shared.append(part)
+            continue
+        parts = groups.setdefault(up, [])
+        # the group's label opens its first value: 冬季第一时段：15:45—16:45，第二时段：16:45—17:30
+        parts.append(part if spread or parts else f"{up}{part}")
+    if len(groups) <= 1:
+        return ["，".join(key + shared + [p for parts in groups.values() for p in parts]) + "。"]
+    return ["，".join(key + shared + parts) + "。" for parts in groups.values()]
 
 
 def _holds_value(row: list[str]) -> bool:

@@ -148,3 +148,26 @@ def test_a_numbered_items_first_line_cut_at_a_comma_is_joined_a_heading_is_not()
         "二、确定作业设计原则，建设学科单元作业库",
         "各学科组要统一设计作业。",
     ]
+    # cut one or two characters after a comma: a word was cut, no heading ends so
+    assert clean_text(
+        "1.周一至周五下午放学后开展课后服务，时间为17:15—18:30，前\n半段为自主作业和答疑。"
+    ) == ("1.周一至周五下午放学后开展课后服务，时间为17:15—18:30，前半段为自主作业和答疑。")
+
+
+def test_a_running_header_copied_at_every_page_is_kept_once_and_not_glued_into_a_sentence():
+    header = "鹭溪市某中学教务处 溪中教〔2023〕8号"
+    raw = (
+        f"{header}\n鹭溪市某中学学生作业管理细则\n"
+        "1.不得要求家长批改作业或在作业本上检查签字，不得通过手机APP布置需要学生\n"
+        f"{header}\n"
+        "拍照上传、每日打卡的作业。\n"
+        "2.初一每天书面作业不超过60分钟。\n"
+        f"{header}\n"
+        "3.初二每天书面作业不超过75分钟。\n"
+    )
+    lines = clean_text(raw).split("\n")
+    assert lines.count(header) == 1 and lines[0] == header
+    assert (
+        "1.不得要求家长批改作业或在作业本上检查签字，不得通过手机APP布置需要学生拍照上传、每日打卡的作业。"
+        in lines
+    )

@@ -132,3 +132,10 @@ def test_an_emoji_with_a_variation_selector_or_a_line_of_emoji_alone_is_not_the_
         infer_title("🌟🌟🌟🌟🌟\n✏️标题：鹭溪小学作业管理告家长书\n各位家长：") == "鹭溪小学作业管理告家长书"
     )
     assert infer_title("🌟🌟🌟🌟🌟\n亲爱的家长朋友们，新学期好！") == "亲爱的家长朋友们，新学期好！"
+
+
+def test_a_document_number_above_the_title_is_not_part_of_it():
+    text = "杏溪镇人民政府\n杏政报〔2023〕41号\n杏溪镇关于2023年度校外培训治理工作情况的报告\n县教育局：\n"
+    assert infer_title(text) == "杏溪镇关于2023年度校外培训治理工作情况的报告"
+    header = "鹭溪市某中学教务处 溪中教〔2023〕8号\n鹭溪市某中学学生作业管理细则\n（2023年9月修订）\n"
+    assert infer_title(header) == "鹭溪市某中学学生作业管理细则"

@@ -49,11 +49,25 @@ def test_merged_cells_fill_the_grid_and_a_spanning_header_labels_its_columns():
     </table>"""
     grid = html_grid(BeautifulSoup(html, "html.parser").table)
     assert grid[3] == ["一、二年级", "不开展第二时段", "不开展第二时段", "不开展", "不开展"]
+    # one line per season: a question asks about one, and a whole row would be too long to quote
     assert row_sentences(grid) == [
-        "一、二年级，夏季开始：16:00，夏季结束：17:30，冬季开始：16:00，冬季结束：17:00。",
+        "一、二年级，夏季开始：16:00，结束：17:30。",
+        "一、二年级，冬季开始：16:00，结束：17:00。",
         # a value spanning both columns of a season is said once, under the season
-        "一、二年级，夏季：不开展第二时段，冬季：不开展。",
-        "三至六年级，夏季开始：16:00，夏季结束：18:00，冬季开始：16:00，冬季结束：17:30。",
+        "一、二年级，夏季：不开展第二时段。",
+        "一、二年级，冬季：不开展。",
+        "三至六年级，夏季开始：16:00，结束：18:00。",
+        "三至六年级，冬季开始：16:00，结束：17:30。",
+    ]
+    # a column under one label in both header rows (学段 spanning them) is said on each line
+    rows = [
+        ["学段", "年级", "冬季", "冬季", "夏季", "夏季"],
+        ["学段", "年级", "第一时段", "第二时段", "第一时段", "第二时段"],
+        ["小学", "三、四年级", "15:45—16:45", "16:45—17:30", "16:05—17:05", "17:05—17:50"],
+    ]
+    assert row_sentences(rows) == [
+        "小学，年级：三、四年级，冬季第一时段：15:45—16:45，第二时段：16:45—17:30。",
+        "小学，年级：三、四年级，夏季第一时段：16:05—17:05，第二时段：17:05—17:50。",
     ]
 
 
