@@ -42,7 +42,8 @@ _PAGE_NUMBER_LINE = re.compile(
 )
 # A line met this often in one document, no sentence, is a running header (one copy per page).
 RUNNING_HEADER_COPIES = 3
-_SENTENCE_MARK = re.compile(r"[，。；！？,;!?]")
+_SENTENCE_MARK = re.compile(r"[，。；！？,;!?：:]")
+_DOC_NUMBER = lexicon().pattern("doc_number")
 _CUT_TAIL = re.compile(r"[，,][^，、,。；;：:]{1,2}$")
 # A line cut by a fixed page width (a PDF, a text file saved with hard line breaks) is at least this long.
 WRAPPED_LINE_MIN = 20
@@ -167,8 +168,8 @@ def _repair_page_breaks(lines: list[str]) -> list[str]:
 
 def _without_repeated_headers(lines: list[str]) -> list[str]:
     """A page's running header copied into the text at every page (鹭港市嘉木中学教务处 嘉中教〔2023〕12号, 某县
-    教育局文件): a line that is no sentence and no numbered heading, met RUNNING_HEADER_COPIES times or more, is
-    kept where it first stands only. Left in, it is glued into the sentence running over the page."""
+    教育局文件): a line naming the document, no sentence and no numbered heading, met RUNNING_HEADER_COPIES
+    times or more, is kept where it first stands only. Left in, it is glued into the sentence running over the page."""
     counts: dict[str, int] = {}
     for line in lines:
         counts[line] = counts.get(line, 0) + 1
@@ -179,6 +180,8 @@ def _without_repeated_headers(lines: list[str]) -> list[str]:
         and len(line) >= 6
         and not _SENTENCE_MARK.search(line)
         and not is_item_start(line)
+        # a header names the document (its 文号, "某某教育局文件"); a timetable's or a form's repeated cells do not
+        and (_DOC_NUMBER.search(line) or line.endswith("文件"))
     }
     if not repeated:
         return lines

@@ -17,6 +17,8 @@ from .tables import Spanned, html_grid, is_data_table, pipe_tables, row_sentence
 RUNNING_LINES = 2
 # A page-number line has at most this many characters besides its numbers (第页共页, Page of).
 PAGE_NUMBER_WORDS = 8
+# ...or it holds one beside other words (晴川区教育局 第 2 页 共 3 页).
+_PAGE_NUMBER = re.compile(r"第\d+页|共\d+页|[-—–]\d+[-—–]|\d+/\d+|page\d+", re.I)
 SUPPORTED = {".txt", ".md", ".markdown", ".text", ".html", ".htm", ".docx", ".pdf"}
 MARKDOWN = {".md", ".markdown"}
 _MD_HEADING = re.compile(r"^ {0,3}#{1,6}\s+")
@@ -146,7 +148,11 @@ def _docx_text(name: str, data: bytes) -> str:
     for block in document.iter_inner_content():
         if isinstance(block, Table):
             rows = [_docx_row(row) for row in block.rows]
-            lines.extend(row_sentences(rows) if is_data_table(rows) else [" ".join(r) for r in rows])
+            lines.extend(
+                row_sentences(rows)
+                if is_data_table(rows)
+                else [" ".join(c for c in r if not isinstance(c, Spanned)) for r in rows]
+            )
         else:
             lines.append(block.text)
     return "\n".join(lines)
@@ -185,7 +191,8 @@ def without_running_lines(pages: list[str]) -> list[str]:
         # open two pages (七年级 每天不超过60分钟) is kept.
         squeezed = re.sub(r"\s+", "", line)
         masked = re.sub(r"\d+", "#", squeezed)
-        return masked if len(masked.replace("#", "")) <= PAGE_NUMBER_WORDS else squeezed
+        numbered = _PAGE_NUMBER.search(squeezed) or len(masked.replace("#", "")) <= PAGE_NUMBER_WORDS
+        return masked if numbered else squeezed
 
     edges: dict[str, int] = {}
     for lines in split:

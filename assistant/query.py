@@ -17,6 +17,7 @@ _HAS_TEXT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 _PLACE_SUFFIX = LEX.pattern("place_suffix")
 _HIGH_SCHOOL_ENTRY = LEX.pattern("high_school_entry")
 _WIDER_SCOPE = LEX.pattern("wider_scope")
+_NAMED_SCHOOL = LEX.pattern("named_school")
 
 
 @dataclass
@@ -148,6 +149,16 @@ class QueryParser:
         """Parents' words → the policy texts' words (改作业 → 批改作业), from the lexicon's thesaurus."""
         return formal_words(text, self._synonyms)
 
+    def _names_a_place(self, text: str, unknown: list[str]) -> bool:
+        """The message says where it is about: a place or school of its own (even one the corpus does not know),
+        or a wider scope (国家, 市里, 一般…)."""
+        return bool(
+            unknown
+            or _WIDER_SCOPE.search(text)
+            or _NAMED_SCHOOL.search(text)
+            or self.segmenter.place_names(text)
+        )
+
     def simplify(self, text: str) -> str:
         text = unicodedata.normalize("NFKC", text)
         return self._t2s.convert(text)
@@ -184,13 +195,10 @@ class QueryParser:
         qtype, kind = asked_value(text, asked)
         doc_ids, names = self.catalog.docs_named(canonical(text)) if understand else (set(), [])
         unknown = self.unknown_places(text, names) if understand else []
-        if understand and earlier and not doc_ids and not unknown and not _WIDER_SCOPE.search(text):
-            # A chat about one school goes on about it (柳塘路小学几点放学？ + 可我六点才下班，孩子怎么办):
-            # the latest earlier turn naming a school or place scopes a message that names none.
-            for turn in reversed(earlier):
-                doc_ids, names = self.catalog.docs_named(canonical(turn))
-                if doc_ids:
-                    break
+        if understand and earlier and not doc_ids and not self._names_a_place(text, unknown):
+            # A chat about one school goes on about it (柳塘路小学几点放学？ + 可我六点才下班，孩子怎么办): the
+            # turn just before, naming a school or place, scopes a message that names none and asks no wider scope.
+            doc_ids, names = self.catalog.docs_named(canonical(earlier[-1]))
         return Query(
             original=question,
             text=text,

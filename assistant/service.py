@@ -14,7 +14,7 @@ from threadpoolctl import threadpool_limits
 
 from .answering import ExtractiveAnswerer, SentenceReader
 from .answering.outcome import OutcomeDecider
-from .answering.quotes import ONE_SCHOOL, WiderRules, one_school_note
+from .answering.quotes import WIDER, WiderRules, one_school_note
 from .answering.scorer import Candidate, ScorerModel
 from .embeddings import Embedder, QueryCache, build_embedder
 from .errors import AssistantError, IndexDamaged, IndexMissing
@@ -225,9 +225,7 @@ class Assistant:
         )
         decider = OutcomeDecider(index, self.embedder, vectors, answerer, self.scorer, memory)
         ranker = ChunkRanker(index, retriever, reader, self.embedder, vectors, self.ranker, memory)
-        wider = WiderRules(
-            [text for chunk_id, text in units if index.by_id[chunk_id].level not in ONE_SCHOOL]
-        )
+        wider = WiderRules([text for chunk_id, text in units if index.by_id[chunk_id].level in WIDER])
         return _Engine(index, retriever, parser, reader, answerer, decider, ranker, memory, wider)
 
     def _vector_cache(self) -> Path:

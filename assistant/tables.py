@@ -57,7 +57,8 @@ def row_sentences(rows: list[list[str]]) -> list[str]:
     low: list[str] = []  # the lower one
     if len(grid) > 1 and not _holds_value(grid[0]):
         top, grid = grid[0], grid[1:]
-        if len(grid) > 1 and _spans(top) and not _holds_value(grid[0]):
+        # A second header row sits under a group label, beside the key column's own label spanning both rows.
+        if len(grid) > 1 and _spans(top) and not _holds_value(grid[0]) and grid[0][0] in ("", top[0]):
             low, grid = grid[0], grid[1:]
     for row in grid:
         if len(set(filter(None, row))) <= 1:
@@ -72,13 +73,15 @@ def _row_lines(row: list[str], top: list[str], low: list[str]) -> list[str]:
     key = [row[0]] if row[0] else []
     shared: list[str] = []  # columns under a one-level label (学段, 年级 spanning both header rows)
     groups: dict[str, list[str]] = {}
-    said: set[tuple[str, str]] = set()
+    said: set[tuple[str, str, str]] = set()
+    last_label = ""
     for i, cell in enumerate(row[1:], start=1):
         up = top[i] if i < len(top) else ""
         down = low[i] if i < len(low) else ""
         grouped = bool(low) and bool(down) and down != up
-        spread = grouped and any(
-            0 < j < len(row) and row[j] == cell and j < len(top) and top[j] == up for j in (i - 1, i + 1)
+        # a value merged across columns of one group (冬季：不开展), not two equal values side by side
+        spread = grouped and (
+            isinstance(cell, Spanned) or (i + 1 < len(row) and isinstance(row[i + 1], Spanned))
         )
         if isinstance(cell, Spanned) and not spread:
             continue  # one value across two columns: said under the first one's label
@@ -88,7 +91,10 @@ def _row_lines(row: list[str], top: list[str], low: list[str]) -> list[str]:
         if (up, label, cell) in said:
             continue
         said.add((up, label, cell))
-        part = f"{label}：{cell}" if label and label != cell else cell
+        # a label merged over several columns is said once: 作业要求：不布置书面作业，可布置口头作业
+        labelled = label and label != cell and label != last_label
+        part = f"{label}：{cell}" if labelled else cell
+        last_label = label
         if not grouped:
             shared.append(part)
             continue
@@ -105,8 +111,8 @@ def _holds_value(row: list[str]) -> bool:
 
 
 def _spans(row: list[str]) -> bool:
-    """Two neighbouring cells alike: one cell spread over several columns."""
-    return any(a and a == b for a, b in zip(row, row[1:], strict=False))
+    """One cell spread over several columns (a merged cell, or two neighbours alike in a pipe table)."""
+    return any(isinstance(b, Spanned) or (a and a == b) for a, b in zip(row, row[1:], strict=False))
 
 
 def html_grid(table) -> list[list[str]]:

@@ -171,3 +171,10 @@ def test_a_running_header_copied_at_every_page_is_kept_once_and_not_glued_into_a
         "1.不得要求家长批改作业或在作业本上检查签字，不得通过手机APP布置需要学生拍照上传、每日打卡的作业。"
         in lines
     )
+
+
+def test_repeated_timetable_cells_are_kept_only_a_line_naming_the_document_is_a_running_header():
+    raw = "周一\n16:30-17:30 作业辅导\n周二\n16:30-17:30 作业辅导\n周三\n16:30-17:30 作业辅导\n"
+    assert clean_text(raw).count("16:30-17:30 作业辅导") == 3
+    raw = "一、组织领导\n牵头单位：区教育局\n二、经费保障\n牵头单位：区教育局\n三、督导考核\n牵头单位：区教育局\n"
+    assert clean_text(raw).count("牵头单位：区教育局") == 3

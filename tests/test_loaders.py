@@ -238,3 +238,29 @@ def test_markdown_marks_are_taken_off_a_md_file_but_not_a_scraped_text(tmp_path:
     scraped = tmp_path / "page.txt"
     scraped.write_text("学校严格执行**市教育局关于作业管理的规定。\n", encoding="utf-8")
     assert "**市教育局" in read_source(scraped)  # a redaction, not emphasis
+
+
+def test_a_footer_naming_its_issuer_beside_the_page_number_is_still_a_running_line():
+    from assistant.loaders import without_running_lines
+
+    pages = [
+        "一、作业管理\n三至六年级每天书面作业平均不超过60分钟，不得布置\n晴川区教育局 第 1 页 共 3 页",
+        "机械重复的作业。\n二、考试管理\n晴川区教育局 第 2 页 共 3 页",
+        "每学期只组织1次期末考试。\n晴川区教育局 第 3 页 共 3 页",
+    ]
+    text = "\n".join(without_running_lines(pages))
+    assert "第 2 页" not in text and "不得布置\n机械重复的作业。" in text
+
+
+def test_a_layout_table_in_word_says_a_merged_cell_once(tmp_path: Path):
+    import docx
+
+    document = docx.Document()
+    table = document.add_table(rows=2, cols=3)
+    prose = "为进一步落实双减要求，规范课后服务管理，切实减轻学生过重作业负担和校外培训负担，结合我校实际和家长需求，经研究，现将有关事项通知如下。"
+    merged = table.cell(0, 0).merge(table.cell(0, 2))
+    merged.text = prose
+    table.cell(1, 0).text, table.cell(1, 1).text, table.cell(1, 2).text = "联系人", "张老师", "电话"
+    path = tmp_path / "layout.docx"
+    document.save(path)
+    assert read_source(path).count("切实减轻学生过重作业负担") == 1

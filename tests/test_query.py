@@ -155,3 +155,8 @@ def test_a_chat_about_one_school_stays_about_it_until_a_wider_scope_is_asked(ass
     # asking about the country's rules, or naming another place, leaves the school behind
     assert not assistant.understand("教育部对初中作业时间怎么规定的", earlier).doc_ids
     assert "furong-2021-plan" not in assistant.understand("北票市对作业怎么规定的", earlier).doc_ids
+    # a school the documents do not know, a place, a general question: not the earlier school's
+    for message in ("向阳小学作业多久", "杭州的学校作业多久", "市里规定作业多久", "初中作业一般多长时间"):
+        assert "furong-2021-plan" not in assistant.understand(message, earlier).doc_ids, message
+    # only the turn just before scopes: a wider question in between ends the school's chat
+    assert not assistant.understand("三年级作业多久", [*earlier, "国家规定作业多久"]).doc_ids

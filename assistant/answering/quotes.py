@@ -54,8 +54,9 @@ def fit(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-# Levels whose documents set one school's own arrangements, not a rule for everyone.
+# Levels whose documents set one school's own arrangements, not a rule for everyone; and those above them.
 ONE_SCHOOL = {"school", "kindergarten"}
+WIDER = {"national", "province", "city", "county"}
 
 
 # A school's sentence restates a wider rule when this share of its character pairs is in one sentence of a
@@ -92,10 +93,11 @@ def _pairs(text: str) -> set[str]:
 def one_school_note(citations: list[Citation], named: set[str], wider: WiderRules | None = None) -> str:
     """A note that the answer is one school's own practice, when every quote is from a school's document the
     question did not name: a parent asking 托管几点结束 must not take 某中学's 夏季晚六点 for the rule. A quote
-    restating a wider rule (found in a district's or the nation's document) is not one school's practice."""
+    restating a wider rule (found in a district's or the nation's document) is not one school's practice; the note
+    goes only when every quote does."""
     if not citations or any(c.level not in ONE_SCHOOL or c.doc_id in named for c in citations):
         return ""
-    if wider is not None and any(wider.restates(c.quote) for c in citations):
+    if wider is not None and all(wider.restates(c.quote) for c in citations):
         return ""
     schools = list(dict.fromkeys(c.issuer for c in citations if c.issuer))
     who = "、".join(schools[:2]) if schools else "一所学校"

@@ -39,3 +39,14 @@ def test_a_school_restating_a_wider_documents_sentence_gets_no_one_school_note()
     assert one_school_note([restated], named=set(), wider=wider) == ""
     assert "出自某小学的文件" in one_school_note([own], named=set(), wider=wider)
     assert not wider.restates("作业")  # too short to tell
+
+
+def test_the_note_stays_when_only_one_of_the_quotes_restates_a_wider_rule():
+    from assistant.answering.quotes import WiderRules
+
+    wider = WiderRules(["初中学生每天书面作业平均完成时间不超过90分钟。"])
+    restated = _cite("plan", "school", "某中学")
+    restated.quote = "初中学生每天书面作业平均完成时间不超过90分钟。"
+    own = _cite("plan", "school", "某中学")
+    own.quote = "我校夏季课后服务于晚上六点结束，冬季五点半结束。"
+    assert "出自某中学的文件" in one_school_note([restated, own], named=set(), wider=wider)

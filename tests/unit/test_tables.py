@@ -80,3 +80,23 @@ def test_a_pipe_table_of_prose_keeps_its_cells_apart():
     prose = "为进一步落实双减要求，规范课后服务管理，切实减轻学生过重作业负担和校外培训负担，结合我校实际和家长需求，经研究，现将有关事项通知如下"
     text = f"| {prose} | 附件 |\n| 联系人 | 张老师 |"
     assert pipe_tables(text).split("\n") == [f"{prose} 附件", "联系人 张老师"]
+
+
+def test_one_header_row_with_a_merged_label_keeps_every_data_row_and_equal_neighbours_keep_their_labels():
+    from assistant.tables import Spanned
+
+    rows = [
+        ["年级", "作业要求", Spanned("作业要求")],
+        ["一年级", "不布置书面作业", "可布置口头作业"],
+        ["三年级", "不超过60分钟", "周末适当减少"],
+    ]
+    assert row_sentences(rows) == [
+        "一年级，作业要求：不布置书面作业，可布置口头作业。",
+        "三年级，作业要求：不超过60分钟，周末适当减少。",
+    ]
+    rows = [
+        ["年级", "课后服务", Spanned("课后服务"), Spanned("课后服务")],
+        ["年级", "周一", "周二", "周三"],
+        ["一年级", "开放", "开放", "不开放"],
+    ]
+    assert row_sentences(rows) == ["一年级，课后服务周一：开放，周二：开放，周三：不开放。"]
