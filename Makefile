@@ -32,8 +32,8 @@ lint: setup
 	$(BIN)/ruff format --check assistant evals tests app.py
 
 # The spent parents' sets and new-documents sets `make eval` reruns (evals/README.md says what each one is)
-PARENT_SETS := train dev test7 test8 test9 test10 test11 test12 test13
-NEWDOCS_SETS := 3 5 6 7 8 9 10 11 12
+PARENT_SETS := train dev test7 test8 test9 test10 test11 test12 test13 test14
+NEWDOCS_SETS := 3 5 6 7 8 9 10 11 12 13
 PARENT_OUT := $(PARENT_SETS:%=evals/out/parents_%.json)
 NEWDOCS_OUT := $(NEWDOCS_SETS:%=evals/out/newdocs%_now.json)
 

@@ -179,7 +179,7 @@ class QuestionMemory:
         self.locate = _Locator(units)
         self.votes = [self.locate(item.evidence) if item.answerable else frozenset() for item in kept]
         self.vote_documents = [self.documents(v) for v in self.votes]
-        self.known_documents = frozenset().union(*self.vote_documents)
+        self.known_documents = _sole_documents(self.vote_documents)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -222,7 +222,7 @@ class QuestionMemory:
             if self.held_out_documents:
                 out |= np.array([bool(d & self.held_out_documents) for d in self.vote_documents])
             sims = np.where(out, -np.inf, sims)
-            known = frozenset().union(*(d for d, o in zip(self.vote_documents, out, strict=True) if not o))
+            known = _sole_documents([d for d, o in zip(self.vote_documents, out, strict=True) if not o])
         if named and not named & known:
             return Recall(np.zeros(0), np.zeros(0, dtype=bool), [])
         order = [int(i) for i in np.argsort(-sims)[:NEIGHBOURS] if np.isfinite(sims[i])]
@@ -233,6 +233,13 @@ class QuestionMemory:
             top_similarity=float(sims[order[0]]) if order else 0.0,
             known_documents=known,
         )
+
+
+def _sole_documents(vote_documents: list[frozenset[str]]) -> frozenset[str]:
+    """Documents a remembered question was answered from alone. A document added later that restates a sentence
+    the corpus also has (校外培训机构不得占用…) shares that question's vote, but no remembered question was about
+    it: a question naming it must not take the remembered near-misses' "unanswerable" for its own."""
+    return frozenset(next(iter(d)) for d in vote_documents if len(d) == 1)
 
 
 class _Locator:

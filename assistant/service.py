@@ -187,7 +187,6 @@ class Assistant:
         )
         # One sentence reader serves the re-ranker and the answerer (its per-chunk caches are shared).
         reader = SentenceReader(self.segmenter, retriever.coverage)
-        reader.prepare(index.chunks)
         doc_chunks: dict[str, list[Chunk]] = {}
         for chunk in index.chunks:
             doc_chunks.setdefault(chunk.doc_id, []).append(chunk)

@@ -362,6 +362,28 @@ FROZEN = [
         "2 / 28",
         "3 / 8",
     ),
+    (
+        "`evals/parents/test14.jsonl`",
+        80,
+        "b8d1781 (session 14: merged table cells, one-school note, a chat keeps its school, test13 in training)",
+        "0.812",
+        "0.938",
+        "0.875",
+        "0.891",
+        "0 / 64",
+        "4 / 16",
+    ),
+    (
+        "`evals/newdocs13/` (3 new documents: HTML with merged table cells, UTF-16 hard-wrapped, docx with a table)",
+        36,
+        "b8d1781 (session 14)",
+        "0.552",
+        "0.862",
+        "0.621",
+        "0.621",
+        "1 / 29",
+        "4 / 7",
+    ),
 ]
 
 

@@ -245,3 +245,21 @@ def test_a_remembered_question_on_high_school_is_no_neighbour_of_one_on_grade_7(
     # without the grade, the 高中 questions are among the closest (they read alike)
     unfiltered = np.argsort(-sims)[:8]
     assert set(unfiltered.tolist()) & set(high)
+
+
+def test_a_document_added_later_restating_a_remembered_sentence_is_not_known(assistant):
+    # c3 is a new school's document repeating the national weekend rule word for word: the remembered weekend
+    # question's vote falls on both, but no remembered question was about the new school.
+    units = [*UNITS, ("c3", 0, "校外培训机构不得占用国家法定节假日、休息日及寒暑假组织学科类培训。")]
+    memory = QuestionMemory(
+        ITEMS,
+        assistant.embedder,
+        lambda item: (item.question, set()),
+        units,
+        document_of=lambda chunk_id: {"c1": "old-a", "c2": "old-b", "c3": "new-school"}[chunk_id],
+    )
+    assert memory.known_documents == {"old-a"}  # the homework answer was found in old-a alone
+    vector = assistant.embedder.embed_query("新学校高中晚自习几点结束")
+    # a question naming the new school gets no neighbours: scored as with no memory, not as "unanswerable"
+    assert memory.recall(vector, named={"new-school"}).question_row() == [0.0]
+    assert memory.recall(vector, named={"old-a"}).question_row() != [0.0]

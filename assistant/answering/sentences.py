@@ -201,14 +201,6 @@ class SentenceReader:
             cached = self._unit_cache[chunk.id] = (context, units)
         return cached
 
-    def prepare(self, chunks: list[Chunk]) -> None:
-        """Segment every chunk's sentences and clauses now, at start-up: a question's first read of a chunk
-        would otherwise pay for it (a third of a warm answer's time)."""
-        for chunk in chunks:
-            for *_, text, _ in self.units(chunk)[1]:
-                for clause in cues.clauses(text):
-                    self.clause_tokens(clause)
-
     def terms_for(self, query: Query, doc_id: str, asked: bool = False) -> list[str]:
         content = content_terms(query, asked)
         if doc_id not in query.doc_ids or not query.place_names:
